@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Netfilter hooks on the watched WireGuard ports.  They sit in front of every
+ * packet the namespace receives, so the path for anything that is not a
+ * probe is a few loads and compares.
+ */
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <linux/skbuff.h>
+#include <linux/udp.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/netfilter/nf_queue.h>
+#include "kh.h"
+
+static bool port_watched(const struct kh_net *kn, __be16 port)
+{
+	int i;
+
+	/* Port 0 marks a free slot. */
+	if (unlikely(!port))
+		return false;
+	for (i = 0; i < KH_MAX_WATCHES; i++)
+		if (READ_ONCE(kn->ports[i]) == port)
+			return true;
+	return false;
+}
+
+/*
+ * A UDP datagram to a watched port that starts with the magic: check it
+ * whole, hand it over and consume it.  Returns NF_ACCEPT when it is not ours
+ * after all, so that WireGuard sees it.
+ */
+static unsigned int rx(struct kh_net *kn, struct sk_buff *skb,
+		       unsigned int uoff, const struct nf_hook_state *state,
+		       u8 pf)
+{
+	const struct udphdr *uh;
+	struct kh_flow flow = {};
+	unsigned int ulen;
+	__be32 magic, *mp;
+
+	mp = skb_header_pointer(skb, uoff + sizeof(*uh), sizeof(magic),
+				&magic);
+	if (!mp || *mp != htonl(KH_PROBE_MAGIC))
+		return NF_ACCEPT;
+
+	if (!pskb_may_pull(skb, uoff + sizeof(*uh)))
+		goto malformed;
+	uh = (const struct udphdr *)(skb->data + uoff);
+	ulen = ntohs(uh->len);
+	if (ulen < sizeof(*uh) || ulen > skb->len - uoff ||
+	    ulen - sizeof(*uh) > KH_PROBE_MAX_LEN ||
+	    !pskb_may_pull(skb, uoff + ulen))
+		goto malformed;
+	if (nf_checksum(skb, state->hook, uoff, IPPROTO_UDP, pf)) {
+		kh_stat_inc(kn, KH_STAT_DROP_CSUM);
+		return NF_DROP;
+	}
+	/* Answers only go back to the one host that asked. */
+	if (skb->pkt_type != PACKET_HOST)
+		goto malformed;
+
+	uh = (const struct udphdr *)(skb->data + uoff);
+	flow.lport = uh->dest;
+	if (pf == NFPROTO_IPV4) {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		flow.remote.addr4.sin_family = AF_INET;
+		flow.remote.addr4.sin_addr.s_addr = iph->saddr;
+		flow.remote.addr4.sin_port = uh->source;
+		flow.local4.s_addr = iph->daddr;
+	} else {
+		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+
+		flow.remote.addr6.sin6_family = AF_INET6;
+		flow.remote.addr6.sin6_addr = ip6h->saddr;
+		flow.remote.addr6.sin6_port = uh->source;
+		flow.remote.addr6.sin6_scope_id =
+			ipv6_iface_scope_id(&ip6h->saddr, skb->skb_iif);
+		flow.local6 = ip6h->daddr;
+	}
+	kh_reflect_rx(kn, &flow, (const u8 *)(uh + 1), ulen - sizeof(*uh));
+	consume_skb(skb);
+	return NF_STOLEN;
+
+malformed:
+	kh_stat_inc(kn, KH_STAT_DROP_MALFORMED);
+	return NF_DROP;
+}
+
+static unsigned int kh_hook4(void *priv, struct sk_buff *skb,
+			     const struct nf_hook_state *state)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	struct udphdr _uh;
+	const struct udphdr *uh;
+	unsigned int uoff;
+
+	if (iph->protocol != IPPROTO_UDP)
+		return NF_ACCEPT;
+	uoff = skb_network_offset(skb) + ip_hdrlen(skb);
+	uh = skb_header_pointer(skb, uoff, sizeof(_uh), &_uh);
+	if (!uh || !port_watched(priv, uh->dest))
+		return NF_ACCEPT;
+	return rx(priv, skb, uoff, state, NFPROTO_IPV4);
+}
+
+/* Probes never carry extension headers; what does is left to WireGuard. */
+static unsigned int kh_hook6(void *priv, struct sk_buff *skb,
+			     const struct nf_hook_state *state)
+{
+	struct udphdr _uh;
+	const struct udphdr *uh;
+	unsigned int uoff;
+
+	if (ipv6_hdr(skb)->nexthdr != IPPROTO_UDP)
+		return NF_ACCEPT;
+	uoff = skb_network_offset(skb) + sizeof(struct ipv6hdr);
+	uh = skb_header_pointer(skb, uoff, sizeof(_uh), &_uh);
+	if (!uh || !port_watched(priv, uh->dest))
+		return NF_ACCEPT;
+	return rx(priv, skb, uoff, state, NFPROTO_IPV6);
+}
+
+void kh_hook_init(struct kh_net *kn)
+{
+	/* After the filter table, so that the host's firewall still rules. */
+	kn->hook_ops[0] = (struct nf_hook_ops) {
+		.hook = kh_hook4,
+		.priv = kn,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_LOCAL_IN,
+		.priority = NF_IP_PRI_FILTER + 1,
+	};
+	kn->hook_ops[1] = (struct nf_hook_ops) {
+		.hook = kh_hook6,
+		.priv = kn,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_LOCAL_IN,
+		.priority = NF_IP6_PRI_FILTER + 1,
+	};
+}
+
+static int nr_watches(const struct kh_net *kn)
+{
+	int i, n = 0;
+
+	for (i = 0; i < KH_MAX_WATCHES; i++)
+		n += !!kn->watches[i].port;
+	return n;
+}
+
+int kh_hook_watch(struct kh_net *kn, __be16 port, int ifindex,
+		  const char *ifname)
+{
+	struct kh_watch *w = NULL;
+	int i, ret = 0;
+
+	mutex_lock(&kn->lock);
+	for (i = 0; i < KH_MAX_WATCHES; i++) {
+		if (kn->watches[i].port == port) {
+			w = &kn->watches[i];
+			break;
+		}
+		if (!w && !kn->watches[i].port)
+			w = &kn->watches[i];
+	}
+	if (!w) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	if (!kn->hooked) {
+		ret = nf_register_net_hooks(kn->net, kn->hook_ops,
+					    ARRAY_SIZE(kn->hook_ops));
+		if (ret)
+			goto out;
+		kn->hooked = true;
+	}
+	w->port = port;
+	w->ifindex = ifindex;
+	strscpy(w->ifname, ifname ?: "", sizeof(w->ifname));
+	WRITE_ONCE(kn->ports[w - kn->watches], port);
+out:
+	mutex_unlock(&kn->lock);
+	return ret;
+}
+
+int kh_hook_unwatch(struct kh_net *kn, __be16 port)
+{
+	int i, ret = -ENOENT;
+
+	mutex_lock(&kn->lock);
+	for (i = 0; i < KH_MAX_WATCHES; i++) {
+		if (kn->watches[i].port != port)
+			continue;
+		memset(&kn->watches[i], 0, sizeof(kn->watches[i]));
+		WRITE_ONCE(kn->ports[i], 0);
+		ret = 0;
+		break;
+	}
+	if (!ret && kn->hooked && !nr_watches(kn)) {
+		nf_unregister_net_hooks(kn->net, kn->hook_ops,
+					ARRAY_SIZE(kn->hook_ops));
+		kn->hooked = false;
+	}
+	mutex_unlock(&kn->lock);
+	return ret;
+}
+
+bool kh_hook_is_watched(struct kh_net *kn, __be16 port)
+{
+	return port_watched(kn, port);
+}
+
+void kh_hook_exit(struct kh_net *kn)
+{
+	if (kn->hooked)
+		nf_unregister_net_hooks(kn->net, kn->hook_ops,
+					ARRAY_SIZE(kn->hook_ops));
+	kn->hooked = false;
+}

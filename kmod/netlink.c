@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The generic-netlink family: configuration, probes, results and events.
+ * Every command needs CAP_NET_ADMIN in the namespace's user namespace, reads
+ * included: what the module knows about endpoints is sensitive.
+ */
+#include <linux/if.h>
+#include <linux/ktime.h>
+#include <net/genetlink.h>
+#include <net/ipv6.h>
+#include <net/sock.h>
+#include "kh.h"
+
+static struct genl_family kh_family;
+
+static int validate_sockaddr(const struct nlattr *attr,
+			     struct netlink_ext_ack *extack)
+{
+	const void *data = nla_data(attr);
+	int len = nla_len(attr);
+
+	if (len == sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *sin = data;
+		__be32 a = sin->sin_addr.s_addr;
+
+		if (sin->sin_family != AF_INET)
+			goto bad;
+		if (!sin->sin_port || ipv4_is_zeronet(a) ||
+		    ipv4_is_multicast(a) || ipv4_is_lbcast(a)) {
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "address must be unicast with a port");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (len == sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *sin6 = data;
+
+		if (sin6->sin6_family != AF_INET6)
+			goto bad;
+		if (!sin6->sin6_port || ipv6_addr_any(&sin6->sin6_addr) ||
+		    ipv6_addr_is_multicast(&sin6->sin6_addr)) {
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "address must be unicast with a port");
+			return -EINVAL;
+		}
+		return 0;
+	}
+bad:
+	NL_SET_ERR_MSG_ATTR(extack, attr,
+			    "expected a struct sockaddr_in or sockaddr_in6");
+	return -EINVAL;
+}
+
+static const struct nla_policy kh_policy[KH_A_MAX + 1] = {
+	[KH_A_PORT]		= NLA_POLICY_MIN(NLA_U16, 1),
+	[KH_A_IFINDEX]		= NLA_POLICY_MIN(NLA_U32, 1),
+	[KH_A_IFNAME]		= { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
+	[KH_A_REFLECTOR]	= NLA_POLICY_VALIDATE_FN(NLA_BINARY,
+							 validate_sockaddr,
+							 sizeof(struct sockaddr_in6)),
+};
+
+int kh_netlink_put_endpoint(struct sk_buff *skb, int attr,
+			    const struct kh_endpoint *ep)
+{
+	if (ep->addr.sa_family == AF_INET)
+		return nla_put(skb, attr, sizeof(ep->addr4), &ep->addr4);
+	return nla_put(skb, attr, sizeof(ep->addr6), &ep->addr6);
+}
+
+static int put_watches(struct sk_buff *skb, struct kh_net *kn)
+{
+	int i, ret = 0;
+
+	mutex_lock(&kn->lock);
+	for (i = 0; i < KH_MAX_WATCHES && !ret; i++) {
+		const struct kh_watch *w = &kn->watches[i];
+		struct nlattr *nest;
+
+		if (!w->port)
+			continue;
+		nest = nla_nest_start(skb, KH_A_WATCH);
+		if (!nest ||
+		    nla_put_u16(skb, KH_WATCH_A_PORT, ntohs(w->port)) ||
+		    nla_put_u32(skb, KH_WATCH_A_IFINDEX, w->ifindex) ||
+		    nla_put_string(skb, KH_WATCH_A_IFNAME, w->ifname))
+			ret = -EMSGSIZE;
+		else
+			nla_nest_end(skb, nest);
+	}
+	mutex_unlock(&kn->lock);
+	return ret;
+}
+
+static int put_stats(struct sk_buff *skb, struct kh_net *kn)
+{
+	struct nlattr *nest;
+	int i;
+
+	nest = nla_nest_start(skb, KH_A_STATS);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = KH_STAT_PAD + 1; i <= KH_STAT_MAX; i++)
+		if (nla_put_u64_64bit(skb, i, kh_stat_read(kn, i), KH_STAT_PAD))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int kh_nl_get_status(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kh_net *kn = kh_net(genl_info_net(info));
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &kh_family, 0, KH_CMD_GET_STATUS);
+	if (!hdr ||
+	    nla_put_u32(msg, KH_A_VERSION, KH_GENL_VERSION) ||
+	    put_watches(msg, kn) || put_stats(msg, kn)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int kh_nl_watch(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kh_net *kn = kh_net(genl_info_net(info));
+	const char *ifname = "";
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, KH_A_PORT) ||
+	    GENL_REQ_ATTR_CHECK(info, KH_A_IFINDEX))
+		return -EINVAL;
+	if (info->attrs[KH_A_IFNAME])
+		ifname = nla_data(info->attrs[KH_A_IFNAME]);
+	ret = kh_hook_watch(kn, htons(nla_get_u16(info->attrs[KH_A_PORT])),
+			    nla_get_u32(info->attrs[KH_A_IFINDEX]), ifname);
+	if (ret == -ENOSPC)
+		NL_SET_ERR_MSG(info->extack,
+			       "every watch slot of this namespace is in use");
+	else if (ret)
+		NL_SET_ERR_MSG(info->extack, "could not register the hooks");
+	return ret;
+}
+
+static int kh_nl_unwatch(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kh_net *kn = kh_net(genl_info_net(info));
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, KH_A_PORT))
+		return -EINVAL;
+	ret = kh_hook_unwatch(kn, htons(nla_get_u16(info->attrs[KH_A_PORT])));
+	if (ret)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KH_A_PORT],
+				    "port is not watched");
+	return ret;
+}
+
+static int kh_nl_probe(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kh_net *kn = kh_net(genl_info_net(info));
+	struct kh_endpoint reflector = {};
+	u8 nonce[KH_NONCE_LEN];
+	struct sk_buff *msg;
+	struct nlattr *attr;
+	__be16 port;
+	void *hdr;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, KH_A_PORT) ||
+	    GENL_REQ_ATTR_CHECK(info, KH_A_REFLECTOR))
+		return -EINVAL;
+	port = htons(nla_get_u16(info->attrs[KH_A_PORT]));
+	if (!kh_hook_is_watched(kn, port)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KH_A_PORT],
+				    "port is not watched: the answer would go unseen");
+		return -ENOENT;
+	}
+	attr = info->attrs[KH_A_REFLECTOR];
+	memcpy(&reflector, nla_data(attr), nla_len(attr));
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	ret = kh_reflect_probe(kn, port, &reflector, nonce);
+	if (ret) {
+		nlmsg_free(msg);
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "could not send the probe: no route?");
+		return ret;
+	}
+	hdr = genlmsg_put_reply(msg, info, &kh_family, 0, KH_CMD_PROBE);
+	if (!hdr || nla_put(msg, KH_A_NONCE, KH_NONCE_LEN, nonce)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int put_reflection(struct sk_buff *skb, const struct kh_reflection *r,
+			  u64 now)
+{
+	u64 age_ms = div_u64(now - r->received_ns, NSEC_PER_MSEC);
+
+	if (nla_put_u16(skb, KH_A_PORT, ntohs(r->lport)) ||
+	    kh_netlink_put_endpoint(skb, KH_A_REFLECTOR, &r->reflector) ||
+	    kh_netlink_put_endpoint(skb, KH_A_ENDPOINT, &r->endpoint) ||
+	    nla_put_u32(skb, KH_A_RTT_US, r->rtt_us) ||
+	    nla_put_u32(skb, KH_A_AGE_MS, min_t(u64, age_ms, U32_MAX)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int kh_nl_dump_reflections(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	struct kh_net *kn = kh_net(sock_net(skb->sk));
+	u64 now = ktime_get_ns();
+	unsigned long i;
+
+	for (i = cb->args[0]; i < KH_MAX_REFLECTIONS; i++) {
+		struct kh_reflection r;
+		void *hdr;
+
+		spin_lock_bh(&kn->probe_lock);
+		r = kn->reflections[i];
+		spin_unlock_bh(&kn->probe_lock);
+		if (!r.lport)
+			continue;
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &kh_family, NLM_F_MULTI,
+				  KH_CMD_GET_REFLECTIONS);
+		if (!hdr)
+			break;
+		if (put_reflection(skb, &r, now)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+	}
+	cb->args[0] = i;
+	return skb->len;
+}
+
+/* Called in softirq when an answer matched one of our probes. */
+void kh_netlink_reflection_event(struct kh_net *kn,
+				 const struct kh_reflection *r,
+				 const u8 *nonce)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!genl_has_listeners(&kh_family, kn->net, 0))
+		return;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &kh_family, 0, KH_CMD_REFLECTION);
+	if (!hdr || put_reflection(msg, r, r->received_ns) ||
+	    nla_put(msg, KH_A_NONCE, KH_NONCE_LEN, nonce)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_netns(&kh_family, kn->net, msg, 0, 0, GFP_ATOMIC);
+}
+
+static const struct genl_ops kh_ops[] = {
+	{
+		.cmd = KH_CMD_GET_STATUS,
+		.doit = kh_nl_get_status,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = KH_CMD_WATCH,
+		.doit = kh_nl_watch,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = KH_CMD_UNWATCH,
+		.doit = kh_nl_unwatch,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = KH_CMD_PROBE,
+		.doit = kh_nl_probe,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = KH_CMD_GET_REFLECTIONS,
+		.dumpit = kh_nl_dump_reflections,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+};
+
+/* Events carry endpoints: only for those who may read them. */
+static const struct genl_multicast_group kh_mcgrps[] = {
+	{ .name = KH_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_NET_ADMIN },
+};
+
+static struct genl_family kh_family __ro_after_init = {
+	.name = KH_GENL_NAME,
+	.version = KH_GENL_VERSION,
+	.maxattr = KH_A_MAX,
+	.policy = kh_policy,
+	.netnsok = true,
+	.module = THIS_MODULE,
+	.ops = kh_ops,
+	.n_ops = ARRAY_SIZE(kh_ops),
+	.mcgrps = kh_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(kh_mcgrps),
+};
+
+int __init kh_netlink_init(void)
+{
+	return genl_register_family(&kh_family);
+}
+
+void __exit kh_netlink_exit(void)
+{
+	genl_unregister_family(&kh_family);
+}
