@@ -9,12 +9,7 @@
 #ifdef __KERNEL__
 #include <linux/types.h>
 #else
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-typedef uint8_t u8;
-typedef uint16_t u16;
-typedef uint32_t u32;
+#include "user_types.h"	/* from the userspace build's include path */
 #endif
 #include <linux/kh_reflect.h>
 

@@ -55,6 +55,7 @@ enum kh_cmd {
 
 	__KH_CMD_MAX
 };
+
 #define KH_CMD_MAX (__KH_CMD_MAX - 1)
 
 enum kh_attr {
@@ -73,6 +74,7 @@ enum kh_attr {
 
 	__KH_A_MAX
 };
+
 #define KH_A_MAX (__KH_A_MAX - 1)
 
 enum kh_watch_attr {
@@ -83,6 +85,7 @@ enum kh_watch_attr {
 
 	__KH_WATCH_A_MAX
 };
+
 #define KH_WATCH_A_MAX (__KH_WATCH_A_MAX - 1)
 
 /* Per-namespace counters, in KH_A_STATS. */
@@ -104,6 +107,7 @@ enum kh_stat {
 
 	__KH_STAT_MAX
 };
+
 #define KH_STAT_MAX (__KH_STAT_MAX - 1)
 
 /* ---- Probe wire format -------------------------------------------------- */

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Host unit tests for the probe wire format (kmod/probe.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "probe.h"
+
+static int tests, failures;
+
+#define CHECK(cond, ...) do {						\
+	tests++;							\
+	if (cond) {							\
+		printf("ok %d - ", tests);				\
+	} else {							\
+		failures++;						\
+		printf("not ok %d - ", tests);				\
+	}								\
+	printf(__VA_ARGS__);						\
+	printf("\n");							\
+} while (0)
+
+static const u8 nonce[KH_NONCE_LEN] = {
+	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16
+};
+
+static size_t build_answer(u8 *buf, u8 family, const u8 *addr, u16 port)
+{
+	struct kh_probe_msg m = { .type = KH_PROBE_ANSWER };
+
+	memcpy(m.nonce, nonce, sizeof(nonce));
+	m.observed.family = family;
+	memcpy(m.observed.addr, addr, family == KH_PF_OBSERVED_V4 ? 4 : 16);
+	m.observed.port = port;
+	return kh_probe_build(buf, KH_PROBE_MAX_LEN, &m, 0);
+}
+
+static void test_roundtrip(void)
+{
+	static const u8 a4[4] = { 203, 0, 113, 7 };
+	static const u8 a6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	struct kh_probe_msg req = { .type = KH_PROBE_REQUEST }, m;
+	u8 buf[KH_PROBE_MAX_LEN];
+	size_t len;
+
+	memcpy(req.nonce, nonce, sizeof(nonce));
+	len = kh_probe_build(buf, sizeof(buf), &req, KH_PROBE_REQ_MIN_LEN);
+	CHECK(len == KH_PROBE_REQ_MIN_LEN, "request padded to %d (got %zu)",
+	      KH_PROBE_REQ_MIN_LEN, len);
+	CHECK(kh_probe_parse(buf, len, &m) == KH_PROBE_OK &&
+	      m.type == KH_PROBE_REQUEST && m.len == len &&
+	      !memcmp(m.nonce, nonce, sizeof(nonce)) && !m.observed.family,
+	      "request parses back to the same fields");
+
+	len = build_answer(buf, KH_PF_OBSERVED_V4, a4, 40312);
+	CHECK(len == 32, "v4 answer is 32 bytes (got %zu)", len);
+	CHECK(kh_probe_parse(buf, len, &m) == KH_PROBE_OK &&
+	      m.type == KH_PROBE_ANSWER &&
+	      m.observed.family == KH_PF_OBSERVED_V4 &&
+	      !memcmp(m.observed.addr, a4, 4) && m.observed.port == 40312 &&
+	      !memcmp(m.nonce, nonce, sizeof(nonce)),
+	      "v4 answer parses back to the same fields");
+
+	len = build_answer(buf, KH_PF_OBSERVED_V6, a6, 51820);
+	CHECK(len == KH_PROBE_REQ_MIN_LEN,
+	      "v6 answer is exactly the minimum request size");
+	CHECK(kh_probe_parse(buf, len, &m) == KH_PROBE_OK &&
+	      m.observed.family == KH_PF_OBSERVED_V6 &&
+	      !memcmp(m.observed.addr, a6, 16) && m.observed.port == 51820,
+	      "v6 answer parses back to the same fields");
+}
+
+static void test_padding(void)
+{
+	struct kh_probe_msg req = { .type = KH_PROBE_REQUEST }, m;
+	u8 buf[KH_PROBE_MAX_LEN];
+	size_t pad, len;
+	int bad = 0;
+
+	for (pad = 0; pad <= KH_PROBE_MAX_LEN; pad++) {
+		size_t want = pad <= KH_PROBE_HDR_LEN ? KH_PROBE_HDR_LEN :
+			      pad == KH_PROBE_HDR_LEN + 1 ?
+			      KH_PROBE_HDR_LEN + KH_PF_HDR_LEN : pad;
+
+		len = kh_probe_build(buf, sizeof(buf), &req, pad);
+		if (len != want || kh_probe_parse(buf, len, &m) != KH_PROBE_OK ||
+		    m.len != len)
+			bad++;
+	}
+	CHECK(!bad, "every padded length 0..%d builds and parses (%d bad)",
+	      KH_PROBE_MAX_LEN, bad);
+	CHECK(kh_probe_build(buf, sizeof(buf), &req, KH_PROBE_MAX_LEN + 1) == 0,
+	      "builder refuses more than KH_PROBE_MAX_LEN");
+	CHECK(kh_probe_build(buf, 30, &req, 40) == 0,
+	      "builder refuses a buffer too small");
+}
+
+static void put16(u8 *p, unsigned int v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static void test_rejects(void)
+{
+	static const u8 a4[4] = { 192, 0, 2, 1 };
+	u8 buf[KH_PROBE_MAX_LEN + 64], c[KH_PROBE_MAX_LEN + 64];
+	struct kh_probe_msg m;
+	size_t len;
+	int t;
+
+	for (t = 1; t <= 4; t++) {
+		u8 wg[148] = { (u8)t, 0, 0, 0 };
+
+		CHECK(kh_probe_parse(wg, sizeof(wg), &m) == KH_PROBE_NOT_OURS,
+		      "WireGuard message type %d is not ours", t);
+	}
+	len = build_answer(buf, KH_PF_OBSERVED_V4, a4, 1);
+	CHECK(kh_probe_parse(buf, 3, &m) == KH_PROBE_NOT_OURS,
+	      "3 bytes are not ours");
+	CHECK(kh_probe_parse(buf, 4, &m) == KH_PROBE_MALFORMED &&
+	      kh_probe_parse(buf, KH_PROBE_HDR_LEN - 1, &m) ==
+	      KH_PROBE_MALFORMED, "magic but truncated header is malformed");
+	CHECK(kh_probe_parse(buf, len - 1, &m) == KH_PROBE_MALFORMED,
+	      "length field longer than the datagram is malformed");
+
+	memcpy(c, buf, len);
+	c[len] = 0;
+	CHECK(kh_probe_parse(c, len + 1, &m) == KH_PROBE_MALFORMED,
+	      "trailing byte past the length field is malformed");
+
+	memcpy(c, buf, len);
+	c[4] = 9;
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_UNKNOWN_TYPE,
+	      "unknown message type is reported as such");
+
+	memcpy(c, buf, len);
+	c[KH_PROBE_HDR_LEN + 1] = KH_PF_OBSERVED_V4_LEN + 1;
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
+	      "field running past the end is malformed");
+
+	memcpy(c, buf, len);
+	c[len] = KH_PF_PAD;
+	put16(c + 6, len + 1);
+	CHECK(kh_probe_parse(c, len + 1, &m) == KH_PROBE_MALFORMED,
+	      "truncated field header is malformed");
+
+	/* An answer with two observations, then one with an unknown field. */
+	memcpy(c, buf, len);
+	memcpy(c + len, buf + KH_PROBE_HDR_LEN, len - KH_PROBE_HDR_LEN);
+	put16(c + 6, 2 * len - KH_PROBE_HDR_LEN);
+	CHECK(kh_probe_parse(c, 2 * len - KH_PROBE_HDR_LEN, &m) ==
+	      KH_PROBE_MALFORMED, "duplicate observation is malformed");
+	memcpy(c, buf, len);
+	c[len] = 200;
+	c[len + 1] = 3;
+	put16(c + 6, len + 5);
+	CHECK(kh_probe_parse(c, len + 5, &m) == KH_PROBE_OK &&
+	      m.observed.port == 1, "unknown field is skipped");
+
+	memcpy(c, buf, len);
+	c[KH_PROBE_HDR_LEN + 1] = KH_PF_OBSERVED_V6_LEN;
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
+	      "observation of the wrong length is malformed");
+
+	memcpy(c, buf, len);
+	c[len - 1] = 0;
+	c[len - 2] = 0;
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
+	      "observed port 0 is malformed");
+
+	memcpy(c, buf, len);
+	c[KH_PROBE_HDR_LEN] = KH_PF_PAD;
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
+	      "answer without an observation is malformed");
+
+	memcpy(c, buf, len);
+	c[4] = KH_PROBE_REQUEST;
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
+	      "request carrying an observation is malformed");
+
+	memset(c, 0, sizeof(c));
+	put16(c, KH_PROBE_MAGIC >> 16);
+	put16(c + 2, KH_PROBE_MAGIC & 0xffff);
+	c[4] = KH_PROBE_REQUEST;
+	put16(c + 6, KH_PROBE_MAX_LEN + 1);
+	CHECK(kh_probe_parse(c, KH_PROBE_MAX_LEN + 1, &m) == KH_PROBE_MALFORMED,
+	      "oversized message is malformed");
+}
+
+/* Random bytes behind a valid header: never a crash (ASan watches). */
+static void test_garbage(void)
+{
+	u8 buf[KH_PROBE_MAX_LEN];
+	struct kh_probe_msg m;
+	int i, ok = 0;
+
+	srand(1);
+	for (i = 0; i < 200000; i++) {
+		size_t len = (size_t)rand() % (sizeof(buf) + 1), j;
+
+		for (j = 0; j < len; j++)
+			buf[j] = (u8)rand();
+		if (len >= 8 && (i & 1)) {
+			put16(buf, KH_PROBE_MAGIC >> 16);
+			put16(buf + 2, KH_PROBE_MAGIC & 0xffff);
+			buf[4] = 1 + (i & 2) / 2;
+			put16(buf + 6, (unsigned int)len);
+		}
+		if (kh_probe_parse(buf, len, &m) == KH_PROBE_OK) {
+			ok++;
+			if (m.len != len ||
+			    (m.type == KH_PROBE_ANSWER && !m.observed.family))
+				break;
+		}
+	}
+	CHECK(i == 200000, "200000 random messages parse safely (%d valid)",
+	      ok);
+}
+
+int main(void)
+{
+	test_roundtrip();
+	test_padding();
+	test_rejects();
+	test_garbage();
+	printf("%d passed, %d failed\n", tests - failures, failures);
+	return failures ? 1 : 0;
+}
