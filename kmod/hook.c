@@ -6,6 +6,7 @@
  */
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/slab.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <linux/skbuff.h>
@@ -15,17 +16,18 @@
 #include <net/netfilter/nf_queue.h>
 #include "kh.h"
 
-static bool port_watched(const struct kh_net *kn, __be16 port)
+/* The slot of @port, or -1. */
+static int port_slot(const struct kh_net *kn, __be16 port)
 {
 	int i;
 
 	/* Port 0 marks a free slot. */
 	if (unlikely(!port))
-		return false;
+		return -1;
 	for (i = 0; i < KH_MAX_WATCHES; i++)
 		if (READ_ONCE(kn->ports[i]) == port)
-			return true;
-	return false;
+			return i;
+	return -1;
 }
 
 /*
@@ -103,7 +105,7 @@ static unsigned int kh_hook4(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	uoff = skb_network_offset(skb) + ip_hdrlen(skb);
 	uh = skb_header_pointer(skb, uoff, sizeof(_uh), &_uh);
-	if (!uh || !port_watched(priv, uh->dest))
+	if (!uh || port_slot(priv, uh->dest) < 0)
 		return NF_ACCEPT;
 	return rx(priv, skb, uoff, state, NFPROTO_IPV4);
 }
@@ -120,7 +122,7 @@ static unsigned int kh_hook6(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	uoff = skb_network_offset(skb) + sizeof(struct ipv6hdr);
 	uh = skb_header_pointer(skb, uoff, sizeof(_uh), &_uh);
-	if (!uh || !port_watched(priv, uh->dest))
+	if (!uh || port_slot(priv, uh->dest) < 0)
 		return NF_ACCEPT;
 	return rx(priv, skb, uoff, state, NFPROTO_IPV6);
 }
@@ -188,6 +190,21 @@ out:
 	return ret;
 }
 
+static void key_free_rcu(struct rcu_head *rcu)
+{
+	kfree_sensitive(container_of(rcu, struct kh_key, rcu));
+}
+
+static void replace_key(struct kh_net *kn, int slot, struct kh_key *key)
+{
+	struct kh_key *old;
+
+	old = rcu_replace_pointer(kn->keys[slot], key,
+				  lockdep_is_held(&kn->lock));
+	if (old)
+		call_rcu(&old->rcu, key_free_rcu);
+}
+
 int kh_hook_unwatch(struct kh_net *kn, __be16 port)
 {
 	int i, ret = -ENOENT;
@@ -198,6 +215,7 @@ int kh_hook_unwatch(struct kh_net *kn, __be16 port)
 			continue;
 		memset(&kn->watches[i], 0, sizeof(kn->watches[i]));
 		WRITE_ONCE(kn->ports[i], 0);
+		replace_key(kn, i, NULL);
 		ret = 0;
 		break;
 	}
@@ -210,15 +228,60 @@ int kh_hook_unwatch(struct kh_net *kn, __be16 port)
 	return ret;
 }
 
+/* A zero key removes the port's key.  The old one is wiped when freed. */
+int kh_hook_set_key(struct kh_net *kn, __be16 port, const u8 *key)
+{
+	struct kh_key *k = NULL;
+	int slot;
+
+	if (memchr_inv(key, 0, KH_KEY_LEN)) {
+		k = kmalloc(sizeof(*k), GFP_KERNEL);
+		if (!k)
+			return -ENOMEM;
+		memcpy(k->key, key, KH_KEY_LEN);
+	}
+	mutex_lock(&kn->lock);
+	slot = port_slot(kn, port);
+	if (slot >= 0)
+		replace_key(kn, slot, k);
+	mutex_unlock(&kn->lock);
+	if (slot < 0) {
+		kfree_sensitive(k);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 bool kh_hook_is_watched(struct kh_net *kn, __be16 port)
 {
-	return port_watched(kn, port);
+	return port_slot(kn, port) >= 0;
+}
+
+bool kh_hook_has_key(struct kh_net *kn, __be16 port)
+{
+	int slot = port_slot(kn, port);
+
+	return slot >= 0 && rcu_access_pointer(kn->keys[slot]);
+}
+
+/* The mesh key of @port; under rcu_read_lock(). */
+const struct kh_key *kh_hook_key(struct kh_net *kn, __be16 port)
+{
+	int slot = port_slot(kn, port);
+
+	return slot < 0 ? NULL : rcu_dereference(kn->keys[slot]);
 }
 
 void kh_hook_exit(struct kh_net *kn)
 {
+	int i;
+
 	if (kn->hooked)
 		nf_unregister_net_hooks(kn->net, kn->hook_ops,
 					ARRAY_SIZE(kn->hook_ops));
 	kn->hooked = false;
+	mutex_lock(&kn->lock);
+	for (i = 0; i < KH_MAX_WATCHES; i++)
+		replace_key(kn, i, NULL);
+	mutex_unlock(&kn->lock);
 }

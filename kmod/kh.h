@@ -8,13 +8,22 @@
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/mutex.h>
+#include <linux/siphash.h>
 #include <linux/netfilter.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 #include <linux/kh_reflect.h>
 
 #define KH_MAX_PENDING		64	/* probes awaiting an answer */
 #define KH_PENDING_TIMEOUT_MS	10000	/* after which an answer is stale */
 #define KH_MAX_REFLECTIONS	32	/* stored results per namespace */
+#define KH_MAX_ASKERS		128	/* remembered "who wants K" */
+#define KH_ASKER_TTL_S		600	/* how long a want is remembered */
+#define KH_REC_HASH_BITS	14
+#define KH_REC_DEFAULT_MAX	131072
+#define KH_REC_DEFAULT_TTL_S	600
+#define KH_REC_MAX_TTL_S	86400
+#define KH_REC_MAX_MAX		1048576
 
 struct kh_endpoint {
 	union {
@@ -56,6 +65,30 @@ struct kh_reflection {
 	u64 received_ns;
 };
 
+struct kh_key {
+	struct rcu_head rcu;
+	u8 key[KH_KEY_LEN];
+};
+
+/* A peer endpoint record; kept under kh_net.rec_lock. */
+struct kh_record {
+	struct hlist_node node;
+	u8 key[KH_KEY_LEN];
+	struct kh_endpoint endpoint;
+	struct kh_endpoint reflector;	/* learned from; AF_UNSPEC if not */
+	__be16 lport;
+	u8 source;			/* enum kh_source */
+	unsigned long confirmed;	/* jiffies */
+	unsigned long expires;		/* jiffies */
+};
+
+struct kh_asker {
+	u8 want[KH_KEY_LEN];
+	struct kh_endpoint asker;
+	__be16 lport;			/* 0: slot free */
+	unsigned long expires;
+};
+
 struct kh_stats {
 	u64 v[__KH_STAT_MAX];
 };
@@ -74,6 +107,7 @@ struct kh_net {
 	 * races a change is either seen by the old or by the new set.
 	 */
 	__be16 ports[KH_MAX_WATCHES];
+	struct kh_key __rcu *keys[KH_MAX_WATCHES];
 
 	struct socket *sock4;	/* unbound, only to send from */
 	struct socket *sock6;	/* NULL when IPv6 is disabled */
@@ -81,11 +115,24 @@ struct kh_net {
 	spinlock_t probe_lock;	/* pending and reflections, taken in BH */
 	struct kh_pending pending[KH_MAX_PENDING];
 	struct kh_reflection reflections[KH_MAX_REFLECTIONS];
+	struct kh_asker askers[KH_MAX_ASKERS];
+
+	/* The records: allocated with the first one, then kept. */
+	spinlock_t rec_lock;
+	struct hlist_head *rec_hash;
+	siphash_key_t rec_hash_key;
+	unsigned int rec_count;
+	unsigned int rec_max;
+	unsigned int rec_ttl_s;
+	u32 rec_gen;			/* changes on every change: dumps */
+	struct delayed_work rec_gc;
 
 	struct kh_stats __percpu *stats;
 };
 
 #define kh_stat_inc(kn, stat) this_cpu_inc((kn)->stats->v[stat])
+
+struct netlink_callback;
 
 struct kh_net *kh_net(struct net *net);
 u64 kh_stat_read(struct kh_net *kn, enum kh_stat stat);
@@ -94,7 +141,10 @@ u64 kh_stat_read(struct kh_net *kn, enum kh_stat stat);
 int kh_hook_watch(struct kh_net *kn, __be16 port, int ifindex,
 		  const char *ifname);
 int kh_hook_unwatch(struct kh_net *kn, __be16 port);
+int kh_hook_set_key(struct kh_net *kn, __be16 port, const u8 *key);
 bool kh_hook_is_watched(struct kh_net *kn, __be16 port);
+bool kh_hook_has_key(struct kh_net *kn, __be16 port);
+const struct kh_key *kh_hook_key(struct kh_net *kn, __be16 port);
 void kh_hook_init(struct kh_net *kn);
 void kh_hook_exit(struct kh_net *kn);
 
@@ -108,15 +158,41 @@ int kh_socket_send(struct kh_net *kn, const struct kh_flow *flow,
 void kh_reflect_rx(struct kh_net *kn, const struct kh_flow *flow,
 		   const u8 *data, size_t len);
 int kh_reflect_probe(struct kh_net *kn, __be16 lport,
-		     const struct kh_endpoint *reflector, u8 *nonce);
+		     const struct kh_endpoint *reflector, const u8 *pubkey,
+		     const u8 *wants, unsigned int nr_wants,
+		     u8 *nonce);
+void kh_reflect_push(struct kh_net *kn, const struct kh_record *rec);
+
+/* records.c */
+int kh_records_module_init(void);
+void kh_records_module_exit(void);
+void kh_records_init(struct kh_net *kn);
+void kh_records_exit(struct kh_net *kn);
+int kh_records_prepare(struct kh_net *kn);
+int kh_records_update(struct kh_net *kn, const struct kh_record *in,
+		      unsigned int ttl_s);
+bool kh_records_get(struct kh_net *kn, const u8 *key, struct kh_record *out);
+int kh_records_del(struct kh_net *kn, const u8 *key);
+void kh_records_flush(struct kh_net *kn);
+int kh_records_dump(struct kh_net *kn, struct sk_buff *skb,
+		    struct netlink_callback *cb);
+void kh_records_limits(struct kh_net *kn, unsigned int *count,
+		       unsigned int *max, unsigned int *ttl_s);
+void kh_records_set_limits(struct kh_net *kn, unsigned int max,
+			   unsigned int ttl_s);
 
 /* netlink.c */
 int kh_netlink_init(void);
 void kh_netlink_exit(void);
 void kh_netlink_reflection_event(struct kh_net *kn,
 				 const struct kh_reflection *r,
-				 const u8 *nonce);
+				 const u8 *nonce, bool auth);
 int kh_netlink_put_endpoint(struct sk_buff *skb, int attr,
 			    const struct kh_endpoint *ep);
+int kh_netlink_put_record(struct sk_buff *skb, const struct kh_record *rec);
+void *kh_netlink_dump_hdr(struct sk_buff *skb, struct netlink_callback *cb,
+			  u8 cmd);
+void kh_netlink_peer_event(struct kh_net *kn, enum kh_event event,
+			   const struct kh_record *rec);
 
 #endif /* _KH_H */

@@ -39,6 +39,7 @@ static int __net_init kh_net_init(struct net *net)
 	if (!kn->stats)
 		return -ENOMEM;
 	kh_hook_init(kn);
+	kh_records_init(kn);
 	ret = kh_socket_init(kn);
 	if (ret)
 		goto err_socket;
@@ -53,7 +54,9 @@ static void __net_exit kh_net_exit(struct net *net)
 {
 	struct kh_net *kn = kh_net(net);
 
+	/* The hooks first: nothing adds records or sends after that. */
 	kh_hook_exit(kn);
+	kh_records_exit(kn);
 	kh_socket_exit(kn);
 	free_percpu(kn->stats);
 	mutex_destroy(&kn->lock);
@@ -70,6 +73,9 @@ static int __init kh_mod_init(void)
 {
 	int ret;
 
+	ret = kh_records_module_init();
+	if (ret)
+		goto err_records;
 	ret = register_pernet_subsys(&kh_net_ops);
 	if (ret)
 		goto err_pernet;
@@ -82,6 +88,9 @@ static int __init kh_mod_init(void)
 err_netlink:
 	unregister_pernet_subsys(&kh_net_ops);
 err_pernet:
+	rcu_barrier();
+	kh_records_module_exit();
+err_records:
 	return ret;
 }
 
@@ -90,6 +99,9 @@ static void __exit kh_mod_exit(void)
 	/* No new commands first; then the hooks go with each namespace. */
 	kh_netlink_exit();
 	unregister_pernet_subsys(&kh_net_ops);
+	/* Keys are freed by RCU callbacks, which live in this module. */
+	rcu_barrier();
+	kh_records_module_exit();
 }
 
 module_init(kh_mod_init);

@@ -5,6 +5,7 @@
  * included: what the module knows about endpoints is sensitive.
  */
 #include <linux/if.h>
+#include <linux/jiffies.h>
 #include <linux/ktime.h>
 #include <net/genetlink.h>
 #include <net/ipv6.h>
@@ -52,6 +53,15 @@ bad:
 	return -EINVAL;
 }
 
+/* Not const: 6.1's policy points at them without const. */
+static struct netlink_range_validation ttl_range = {
+	.min = 1, .max = KH_REC_MAX_TTL_S,
+};
+
+static struct netlink_range_validation max_records_range = {
+	.min = 1, .max = KH_REC_MAX_MAX,
+};
+
 static const struct nla_policy kh_policy[KH_A_MAX + 1] = {
 	[KH_A_PORT]		= NLA_POLICY_MIN(NLA_U16, 1),
 	[KH_A_IFINDEX]		= NLA_POLICY_MIN(NLA_U32, 1),
@@ -59,6 +69,15 @@ static const struct nla_policy kh_policy[KH_A_MAX + 1] = {
 	[KH_A_REFLECTOR]	= NLA_POLICY_VALIDATE_FN(NLA_BINARY,
 							 validate_sockaddr,
 							 sizeof(struct sockaddr_in6)),
+	[KH_A_ENDPOINT]		= NLA_POLICY_VALIDATE_FN(NLA_BINARY,
+							 validate_sockaddr,
+							 sizeof(struct sockaddr_in6)),
+	[KH_A_KEY]		= NLA_POLICY_EXACT_LEN(KH_KEY_LEN),
+	[KH_A_PUBKEY]		= NLA_POLICY_EXACT_LEN(KH_KEY_LEN),
+	[KH_A_WANT]		= NLA_POLICY_EXACT_LEN(KH_KEY_LEN),
+	[KH_A_RECORD_TTL]	= NLA_POLICY_FULL_RANGE(NLA_U32, &ttl_range),
+	[KH_A_MAX_RECORDS]	= NLA_POLICY_FULL_RANGE(NLA_U32,
+							&max_records_range),
 };
 
 int kh_netlink_put_endpoint(struct sk_buff *skb, int attr,
@@ -84,7 +103,9 @@ static int put_watches(struct sk_buff *skb, struct kh_net *kn)
 		if (!nest ||
 		    nla_put_u16(skb, KH_WATCH_A_PORT, ntohs(w->port)) ||
 		    nla_put_u32(skb, KH_WATCH_A_IFINDEX, w->ifindex) ||
-		    nla_put_string(skb, KH_WATCH_A_IFNAME, w->ifname))
+		    nla_put_string(skb, KH_WATCH_A_IFNAME, w->ifname) ||
+		    nla_put_u8(skb, KH_WATCH_A_HAS_KEY,
+			       !!rcu_access_pointer(kn->keys[i])))
 			ret = -EMSGSIZE;
 		else
 			nla_nest_end(skb, nest);
@@ -111,15 +132,20 @@ static int put_stats(struct sk_buff *skb, struct kh_net *kn)
 static int kh_nl_get_status(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kh_net *kn = kh_net(genl_info_net(info));
+	unsigned int count, max, ttl_s;
 	struct sk_buff *msg;
 	void *hdr;
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
+	kh_records_limits(kn, &count, &max, &ttl_s);
 	hdr = genlmsg_put_reply(msg, info, &kh_family, 0, KH_CMD_GET_STATUS);
 	if (!hdr ||
 	    nla_put_u32(msg, KH_A_VERSION, KH_GENL_VERSION) ||
+	    nla_put_u32(msg, KH_A_RECORDS, count) ||
+	    nla_put_u32(msg, KH_A_MAX_RECORDS, max) ||
+	    nla_put_u32(msg, KH_A_RECORD_TTL, ttl_s) ||
 	    put_watches(msg, kn) || put_stats(msg, kn)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
@@ -166,13 +192,16 @@ static int kh_nl_unwatch(struct sk_buff *skb, struct genl_info *info)
 static int kh_nl_probe(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kh_net *kn = kh_net(genl_info_net(info));
+	u8 wants[KH_MAX_WANT * KH_KEY_LEN];
 	struct kh_endpoint reflector = {};
+	unsigned int nr_wants = 0;
+	const u8 *pubkey = NULL;
 	u8 nonce[KH_NONCE_LEN];
-	struct sk_buff *msg;
 	struct nlattr *attr;
+	struct sk_buff *msg;
 	__be16 port;
 	void *hdr;
-	int ret;
+	int ret, rem;
 
 	if (GENL_REQ_ATTR_CHECK(info, KH_A_PORT) ||
 	    GENL_REQ_ATTR_CHECK(info, KH_A_REFLECTOR))
@@ -183,17 +212,39 @@ static int kh_nl_probe(struct sk_buff *skb, struct genl_info *info)
 				    "port is not watched: the answer would go unseen");
 		return -ENOENT;
 	}
+	nlmsg_for_each_attr(attr, info->nlhdr, GENL_HDRLEN, rem) {
+		if (nla_type(attr) != KH_A_WANT)
+			continue;
+		if (nr_wants == KH_MAX_WANT) {
+			NL_SET_ERR_MSG_ATTR(info->extack, attr,
+					    "too many wanted keys in one probe");
+			return -E2BIG;
+		}
+		memcpy(wants + nr_wants++ * KH_KEY_LEN, nla_data(attr),
+		       KH_KEY_LEN);
+	}
+	if (info->attrs[KH_A_PUBKEY])
+		pubkey = nla_data(info->attrs[KH_A_PUBKEY]);
+	if (nr_wants && !pubkey) {
+		NL_SET_ERR_MSG(info->extack, "wanted keys need KH_A_PUBKEY");
+		return -EINVAL;
+	}
 	attr = info->attrs[KH_A_REFLECTOR];
 	memcpy(&reflector, nla_data(attr), nla_len(attr));
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-	ret = kh_reflect_probe(kn, port, &reflector, nonce);
+	ret = kh_reflect_probe(kn, port, &reflector, pubkey, wants, nr_wants,
+			       nonce);
 	if (ret) {
 		nlmsg_free(msg);
-		NL_SET_ERR_MSG_ATTR(info->extack, attr,
-				    "could not send the probe: no route?");
+		if (ret == -ENOKEY)
+			NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KH_A_PORT],
+					    "no mesh key on this port: records need one");
+		else
+			NL_SET_ERR_MSG_ATTR(info->extack, attr,
+					    "could not send the probe: no route?");
 		return ret;
 	}
 	hdr = genlmsg_put_reply(msg, info, &kh_family, 0, KH_CMD_PROBE);
@@ -235,9 +286,7 @@ static int kh_nl_dump_reflections(struct sk_buff *skb,
 		spin_unlock_bh(&kn->probe_lock);
 		if (!r.lport)
 			continue;
-		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
-				  cb->nlh->nlmsg_seq, &kh_family, NLM_F_MULTI,
-				  KH_CMD_GET_REFLECTIONS);
+		hdr = kh_netlink_dump_hdr(skb, cb, KH_CMD_GET_REFLECTIONS);
 		if (!hdr)
 			break;
 		if (put_reflection(skb, &r, now)) {
@@ -253,7 +302,7 @@ static int kh_nl_dump_reflections(struct sk_buff *skb,
 /* Called in softirq when an answer matched one of our probes. */
 void kh_netlink_reflection_event(struct kh_net *kn,
 				 const struct kh_reflection *r,
-				 const u8 *nonce)
+				 const u8 *nonce, bool auth)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -265,12 +314,183 @@ void kh_netlink_reflection_event(struct kh_net *kn,
 		return;
 	hdr = genlmsg_put(msg, 0, 0, &kh_family, 0, KH_CMD_REFLECTION);
 	if (!hdr || put_reflection(msg, r, r->received_ns) ||
-	    nla_put(msg, KH_A_NONCE, KH_NONCE_LEN, nonce)) {
+	    nla_put(msg, KH_A_NONCE, KH_NONCE_LEN, nonce) ||
+	    nla_put_u8(msg, KH_A_AUTH, auth)) {
 		nlmsg_free(msg);
 		return;
 	}
 	genlmsg_end(msg, hdr);
 	genlmsg_multicast_netns(&kh_family, kn->net, msg, 0, 0, GFP_ATOMIC);
+}
+
+void *kh_netlink_dump_hdr(struct sk_buff *skb, struct netlink_callback *cb,
+			  u8 cmd)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &kh_family, NLM_F_MULTI, cmd);
+	if (hdr)
+		genl_dump_check_consistent(cb, hdr);
+	return hdr;
+}
+
+int kh_netlink_put_record(struct sk_buff *skb, const struct kh_record *rec)
+{
+	unsigned long now = jiffies;
+	u32 age = jiffies_to_msecs(now - rec->confirmed);
+	u32 left = time_after(rec->expires, now) ?
+		   jiffies_to_msecs(rec->expires - now) : 0;
+
+	if (nla_put(skb, KH_A_PUBKEY, KH_KEY_LEN, rec->key) ||
+	    kh_netlink_put_endpoint(skb, KH_A_ENDPOINT, &rec->endpoint) ||
+	    nla_put_u8(skb, KH_A_SOURCE, rec->source) ||
+	    nla_put_u16(skb, KH_A_PORT, ntohs(rec->lport)) ||
+	    (rec->reflector.addr.sa_family &&
+	     kh_netlink_put_endpoint(skb, KH_A_REFLECTOR, &rec->reflector)) ||
+	    nla_put_u32(skb, KH_A_AGE_MS, age) ||
+	    nla_put_u32(skb, KH_A_EXPIRES_MS, left))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* From any context, with no lock held. */
+void kh_netlink_peer_event(struct kh_net *kn, enum kh_event event,
+			   const struct kh_record *rec)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!genl_has_listeners(&kh_family, kn->net, 0))
+		return;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &kh_family, 0, KH_CMD_PEER_EVENT);
+	if (!hdr || nla_put_u8(msg, KH_A_EVENT, event) ||
+	    kh_netlink_put_record(msg, rec)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_netns(&kh_family, kn->net, msg, 0, 0, GFP_ATOMIC);
+}
+
+static int kh_nl_set_key(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kh_net *kn = kh_net(genl_info_net(info));
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, KH_A_PORT) ||
+	    GENL_REQ_ATTR_CHECK(info, KH_A_KEY))
+		return -EINVAL;
+	ret = kh_records_prepare(kn);
+	if (ret)
+		return ret;
+	ret = kh_hook_set_key(kn, htons(nla_get_u16(info->attrs[KH_A_PORT])),
+			      nla_data(info->attrs[KH_A_KEY]));
+	if (ret == -ENOENT)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KH_A_PORT],
+				    "port is not watched");
+	return ret;
+}
+
+static int kh_nl_set_config(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kh_net *kn = kh_net(genl_info_net(info));
+	struct nlattr **a = info->attrs;
+
+	if (!a[KH_A_MAX_RECORDS] && !a[KH_A_RECORD_TTL]) {
+		NL_SET_ERR_MSG(info->extack, "nothing to set");
+		return -EINVAL;
+	}
+	kh_records_set_limits(kn,
+			      a[KH_A_MAX_RECORDS] ?
+			      nla_get_u32(a[KH_A_MAX_RECORDS]) : 0,
+			      a[KH_A_RECORD_TTL] ?
+			      nla_get_u32(a[KH_A_RECORD_TTL]) : 0);
+	return 0;
+}
+
+static int kh_nl_get_peer(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kh_net *kn = kh_net(genl_info_net(info));
+	struct kh_record rec;
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (GENL_REQ_ATTR_CHECK(info, KH_A_PUBKEY))
+		return -EINVAL;
+	if (!kh_records_get(kn, nla_data(info->attrs[KH_A_PUBKEY]), &rec)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KH_A_PUBKEY],
+				    "no record for this key");
+		return -ENOENT;
+	}
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &kh_family, 0, KH_CMD_GET_PEER);
+	if (!hdr || kh_netlink_put_record(msg, &rec)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int kh_nl_dump_peers(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	return kh_records_dump(kh_net(sock_net(skb->sk)), skb, cb);
+}
+
+static int kh_nl_set_peer(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kh_net *kn = kh_net(genl_info_net(info));
+	struct kh_record rec = {
+		.source = KH_SOURCE_PUSHED,
+		.confirmed = jiffies,
+	};
+	struct nlattr *ep;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, KH_A_PUBKEY) ||
+	    GENL_REQ_ATTR_CHECK(info, KH_A_ENDPOINT))
+		return -EINVAL;
+	ep = info->attrs[KH_A_ENDPOINT];
+	memcpy(rec.key, nla_data(info->attrs[KH_A_PUBKEY]), KH_KEY_LEN);
+	memcpy(&rec.endpoint, nla_data(ep), nla_len(ep));
+	if (rec.endpoint.addr.sa_family == AF_INET6)
+		rec.endpoint.addr6.sin6_scope_id = 0;
+	ret = kh_records_prepare(kn);
+	if (ret)
+		return ret;
+	ret = kh_records_update(kn, &rec,
+				info->attrs[KH_A_RECORD_TTL] ?
+				nla_get_u32(info->attrs[KH_A_RECORD_TTL]) : 0);
+	if (ret == -ENOSPC)
+		NL_SET_ERR_MSG(info->extack,
+			       "the record table is full (see max-records)");
+	return ret;
+}
+
+static int kh_nl_del_peer(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kh_net *kn = kh_net(genl_info_net(info));
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, KH_A_PUBKEY))
+		return -EINVAL;
+	ret = kh_records_del(kn, nla_data(info->attrs[KH_A_PUBKEY]));
+	if (ret)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KH_A_PUBKEY],
+				    "no record for this key");
+	return ret;
+}
+
+static int kh_nl_flush_peers(struct sk_buff *skb, struct genl_info *info)
+{
+	kh_records_flush(kh_net(genl_info_net(info)));
+	return 0;
 }
 
 static const struct genl_ops kh_ops[] = {
@@ -293,6 +513,34 @@ static const struct genl_ops kh_ops[] = {
 	}, {
 		.cmd = KH_CMD_GET_REFLECTIONS,
 		.dumpit = kh_nl_dump_reflections,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = KH_CMD_SET_KEY,
+		.doit = kh_nl_set_key,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = KH_CMD_SET_CONFIG,
+		.doit = kh_nl_set_config,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = KH_CMD_GET_PEER,
+		.doit = kh_nl_get_peer,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = KH_CMD_GET_PEERS,
+		.dumpit = kh_nl_dump_peers,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = KH_CMD_SET_PEER,
+		.doit = kh_nl_set_peer,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = KH_CMD_DEL_PEER,
+		.doit = kh_nl_del_peer,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = KH_CMD_FLUSH_PEERS,
+		.doit = kh_nl_flush_peers,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };

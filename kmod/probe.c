@@ -32,17 +32,61 @@ static void put_be32(u8 *p, u32 v)
 	put_be16(p + 2, v & 0xffff);
 }
 
-static bool parse_observed(const u8 *val, u8 flen, u8 ftype,
-			   struct kh_probe_addr *obs)
+static u8 record_family(u8 type)
 {
-	size_t alen = ftype == KH_PF_OBSERVED_V4 ? 4 : 16;
+	return type == KH_PF_RECORD_V4 ? KH_PF_OBSERVED_V4 : KH_PF_OBSERVED_V6;
+}
 
-	if (flen != kh_probe_observed_len(ftype) || obs->family)
-		return false;
-	obs->family = ftype;
-	memcpy(obs->addr, val, alen);
-	obs->port = get_be16(val + alen);
-	return obs->port != 0;
+/* Is a field of @ftype and @flen valid in @msg (of which it is the last)? */
+static bool field_ok(struct kh_probe_msg *msg, u8 ftype, const u8 *val,
+		     u8 flen, bool last)
+{
+	bool auth = msg->flags & KH_PROBE_F_AUTH;
+	size_t alen;
+
+	switch (ftype) {
+	case KH_PF_OBSERVED_V4:
+	case KH_PF_OBSERVED_V6:
+		/* Only an answer says where the asker was seen. */
+		alen = kh_probe_addr_len(ftype);
+		if (msg->type != KH_PROBE_ANSWER || flen != alen + 2 ||
+		    msg->observed.family)
+			return false;
+		msg->observed.family = ftype;
+		memcpy(msg->observed.addr, val, alen);
+		msg->observed.port = get_be16(val + alen);
+		return msg->observed.port != 0;
+	case KH_PF_PUBKEY:
+		if (!auth || flen != KH_KEY_LEN || msg->pubkey)
+			return false;
+		msg->pubkey = val;
+		return true;
+	case KH_PF_WANT:
+		if (!auth || msg->type != KH_PROBE_REQUEST ||
+		    flen != KH_KEY_LEN || msg->nr_want == KH_MAX_WANT)
+			return false;
+		msg->nr_want++;
+		return true;
+	case KH_PF_RECORD_V4:
+	case KH_PF_RECORD_V6:
+		if (!auth || msg->type == KH_PROBE_REQUEST ||
+		    flen != (ftype == KH_PF_RECORD_V4 ? KH_PF_RECORD_V4_LEN :
+							KH_PF_RECORD_V6_LEN))
+			return false;
+		alen = kh_probe_addr_len(record_family(ftype));
+		if (!get_be16(val + KH_KEY_LEN + alen))
+			return false;
+		msg->nr_records++;
+		return true;
+	case KH_PF_MAC:
+		if (!auth || !last || flen != KH_MAC_LEN)
+			return false;
+		msg->mac = val;
+		return true;
+	default:
+		/* KH_PF_PAD, and fields of later versions. */
+		return true;
+	}
 }
 
 enum kh_probe_verdict kh_probe_parse(const u8 *buf, size_t len,
@@ -60,8 +104,9 @@ enum kh_probe_verdict kh_probe_parse(const u8 *buf, size_t len,
 	msg->type = buf[4];
 	msg->flags = buf[5];
 	msg->len = (u16)len;
+	msg->buf = buf;
 	memcpy(msg->nonce, buf + 8, KH_NONCE_LEN);
-	if (msg->type != KH_PROBE_REQUEST && msg->type != KH_PROBE_ANSWER)
+	if (msg->type < KH_PROBE_REQUEST || msg->type > KH_PROBE_UPDATE)
 		return KH_PROBE_UNKNOWN_TYPE;
 
 	while (off < len) {
@@ -72,77 +117,165 @@ enum kh_probe_verdict kh_probe_parse(const u8 *buf, size_t len,
 		ftype = buf[off];
 		flen = buf[off + 1];
 		off += KH_PF_HDR_LEN;
-		if (len - off < flen)
+		if (len - off < flen ||
+		    !field_ok(msg, ftype, buf + off, flen, off + flen == len))
 			return KH_PROBE_MALFORMED;
-
-		switch (ftype) {
-		case KH_PF_OBSERVED_V4:
-		case KH_PF_OBSERVED_V6:
-			/* Only an answer says where the asker was seen. */
-			if (msg->type != KH_PROBE_ANSWER ||
-			    !parse_observed(buf + off, flen, ftype,
-					    &msg->observed))
-				return KH_PROBE_MALFORMED;
-			break;
-		default:
-			/* KH_PF_PAD, and fields of later versions. */
-			break;
-		}
 		off += flen;
 	}
 
 	if (msg->type == KH_PROBE_ANSWER && !msg->observed.family)
 		return KH_PROBE_MALFORMED;
+	if ((msg->flags & KH_PROBE_F_AUTH) && !msg->mac)
+		return KH_PROBE_MALFORMED;
+	/* An update is nothing but authenticated records. */
+	if (msg->type == KH_PROBE_UPDATE && !msg->mac)
+		return KH_PROBE_MALFORMED;
 	return KH_PROBE_OK;
 }
 
+bool kh_probe_next_field(const struct kh_probe_msg *msg, size_t *off,
+			 u8 *type, const u8 **val, u8 *vlen)
+{
+	if (*off < KH_PROBE_HDR_LEN)
+		*off = KH_PROBE_HDR_LEN;
+	if (*off + KH_PF_HDR_LEN > msg->len)
+		return false;
+	*type = msg->buf[*off];
+	*vlen = msg->buf[*off + 1];
+	*val = msg->buf + *off + KH_PF_HDR_LEN;
+	*off += KH_PF_HDR_LEN + *vlen;
+	return true;
+}
+
+void kh_probe_decode_record(u8 type, const u8 *val,
+			    struct kh_probe_record *rec)
+{
+	size_t alen;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->key = val;
+	rec->addr.family = record_family(type);
+	alen = kh_probe_addr_len(rec->addr.family);
+	memcpy(rec->addr.addr, val + KH_KEY_LEN, alen);
+	rec->addr.port = get_be16(val + KH_KEY_LEN + alen);
+	rec->age_s = get_be32(val + KH_KEY_LEN + alen + 2);
+}
+
+void kh_probe_start(struct kh_probe_writer *w, u8 *buf, size_t cap, u8 type,
+		    u8 flags, const u8 *nonce)
+{
+	w->buf = buf;
+	w->cap = cap < KH_PROBE_MAX_LEN ? cap : KH_PROBE_MAX_LEN;
+	w->len = KH_PROBE_HDR_LEN;
+	w->overflow = w->cap < KH_PROBE_HDR_LEN;
+	if (w->overflow)
+		return;
+	memset(buf, 0, KH_PROBE_HDR_LEN);
+	put_be32(buf, KH_PROBE_MAGIC);
+	buf[4] = type;
+	buf[5] = flags;
+	memcpy(buf + 8, nonce, KH_NONCE_LEN);
+}
+
+/* Append a field header and room for @vlen bytes; NULL on overflow. */
+static u8 *reserve(struct kh_probe_writer *w, u8 type, u8 vlen)
+{
+	u8 *p;
+
+	if (w->overflow || w->cap - w->len < (size_t)KH_PF_HDR_LEN + vlen) {
+		w->overflow = true;
+		return NULL;
+	}
+	p = w->buf + w->len;
+	p[0] = type;
+	p[1] = vlen;
+	w->len += KH_PF_HDR_LEN + vlen;
+	return p + KH_PF_HDR_LEN;
+}
+
+void kh_probe_put(struct kh_probe_writer *w, u8 type, const void *val,
+		  u8 vlen)
+{
+	u8 *p = reserve(w, type, vlen);
+
+	if (p)
+		memcpy(p, val, vlen);
+}
+
+static void put_addr(u8 *p, const struct kh_probe_addr *addr)
+{
+	size_t alen = kh_probe_addr_len(addr->family);
+
+	memcpy(p, addr->addr, alen);
+	put_be16(p + alen, addr->port);
+}
+
+void kh_probe_put_observed(struct kh_probe_writer *w,
+			   const struct kh_probe_addr *addr)
+{
+	u8 *p = reserve(w, addr->family,
+			(u8)(kh_probe_addr_len(addr->family) + 2));
+
+	if (p)
+		put_addr(p, addr);
+}
+
+void kh_probe_put_record(struct kh_probe_writer *w, const u8 *key,
+			 const struct kh_probe_addr *addr, u32 age_s)
+{
+	bool v4 = addr->family == KH_PF_OBSERVED_V4;
+	u8 *p = reserve(w, v4 ? KH_PF_RECORD_V4 : KH_PF_RECORD_V6,
+			v4 ? KH_PF_RECORD_V4_LEN : KH_PF_RECORD_V6_LEN);
+
+	if (!p)
+		return;
+	memcpy(p, key, KH_KEY_LEN);
+	put_addr(p + KH_KEY_LEN, addr);
+	put_be32(p + KH_KEY_LEN + kh_probe_addr_len(addr->family) + 2, age_s);
+}
+
 /*
- * Build @msg into @buf, padded with KH_PF_PAD fields to at least @pad_to
- * bytes.  Returns the length, or 0 when @cap or KH_PROBE_MAX_LEN is too small.
+ * Pad with KH_PF_PAD fields to at least @pad_to bytes, add the MAC field of
+ * an authenticated message, and set the length.  Returns it, or 0.
  */
+size_t kh_probe_finish(struct kh_probe_writer *w, size_t pad_to)
+{
+	bool auth = !w->overflow && (w->buf[5] & KH_PROBE_F_AUTH);
+	size_t mac = auth ? KH_PF_HDR_LEN + KH_MAC_LEN : 0;
+	size_t want = pad_to > mac ? pad_to - mac : 0;
+
+	while (!w->overflow && w->len < want) {
+		size_t gap = want - w->len;
+
+		/* A pad field needs its own header: never leave a gap of 1. */
+		if (gap < KH_PF_HDR_LEN)
+			gap = KH_PF_HDR_LEN;
+		else if (gap > KH_PF_HDR_LEN + 255)
+			gap = gap - (KH_PF_HDR_LEN + 255) < KH_PF_HDR_LEN ?
+			      255 : KH_PF_HDR_LEN + 255;
+		if (reserve(w, KH_PF_PAD, (u8)(gap - KH_PF_HDR_LEN)))
+			memset(w->buf + w->len - (gap - KH_PF_HDR_LEN), 0,
+			       gap - KH_PF_HDR_LEN);
+	}
+	if (auth) {
+		u8 *p = reserve(w, KH_PF_MAC, KH_MAC_LEN);
+
+		if (p)
+			memset(p, 0, KH_MAC_LEN);
+	}
+	if (w->overflow)
+		return 0;
+	put_be16(w->buf + 6, (u16)w->len);
+	return w->len;
+}
+
 size_t kh_probe_build(u8 *buf, size_t cap, const struct kh_probe_msg *msg,
 		      size_t pad_to)
 {
-	size_t olen = kh_probe_observed_len(msg->observed.family);
-	size_t len = KH_PROBE_HDR_LEN;
-	u8 *p, *end;
+	struct kh_probe_writer w;
 
-	if (olen)
-		len += KH_PF_HDR_LEN + olen;
-	if (len < pad_to)
-		/* A pad field needs its own header: never leave a gap of 1. */
-		len = pad_to - len < KH_PF_HDR_LEN ? len + KH_PF_HDR_LEN :
-						     pad_to;
-	if (len > cap || len > KH_PROBE_MAX_LEN)
-		return 0;
-
-	memset(buf, 0, len);
-	put_be32(buf, KH_PROBE_MAGIC);
-	buf[4] = msg->type;
-	buf[5] = msg->flags;
-	put_be16(buf + 6, (u16)len);
-	memcpy(buf + 8, msg->nonce, KH_NONCE_LEN);
-
-	p = buf + KH_PROBE_HDR_LEN;
-	end = buf + len;
-	if (olen) {
-		size_t alen = olen - 2;
-
-		p[0] = msg->observed.family;
-		p[1] = (u8)olen;
-		memcpy(p + 2, msg->observed.addr, alen);
-		put_be16(p + 2 + alen, msg->observed.port);
-		p += KH_PF_HDR_LEN + olen;
-	}
-	while (p < end) {
-		size_t chunk = (size_t)(end - p);
-
-		if (chunk > KH_PF_HDR_LEN + 255)
-			chunk = chunk - (KH_PF_HDR_LEN + 255) < KH_PF_HDR_LEN ?
-				255 : KH_PF_HDR_LEN + 255;
-		p[0] = KH_PF_PAD;
-		p[1] = (u8)(chunk - KH_PF_HDR_LEN);
-		p += chunk;
-	}
-	return len;
+	kh_probe_start(&w, buf, cap, msg->type, msg->flags, msg->nonce);
+	if (msg->observed.family)
+		kh_probe_put_observed(&w, &msg->observed);
+	return kh_probe_finish(&w, pad_to);
 }

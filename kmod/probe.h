@@ -13,19 +13,34 @@
 #endif
 #include <linux/kh_reflect.h>
 
-/* An address as carried in a KH_PF_OBSERVED_* field. */
+/* An address as carried in KH_PF_OBSERVED_* and KH_PF_RECORD_* fields. */
 struct kh_probe_addr {
 	u8 family;		/* 0 (none), KH_PF_OBSERVED_V4 or _V6 */
 	u8 addr[16];		/* network order; 4 bytes used for v4 */
 	u16 port;		/* host order */
 };
 
+struct kh_probe_record {
+	const u8 *key;
+	struct kh_probe_addr addr;
+	u32 age_s;
+};
+
+/*
+ * A parsed message.  The pointers point into the parsed buffer, which must
+ * outlive the message.
+ */
 struct kh_probe_msg {
 	u8 type;		/* enum kh_probe_type */
 	u8 flags;
 	u16 len;		/* whole message */
 	u8 nonce[KH_NONCE_LEN];
 	struct kh_probe_addr observed;
+	const u8 *buf;
+	const u8 *pubkey;	/* KH_PF_PUBKEY, or NULL */
+	const u8 *mac;		/* KH_PF_MAC's value: the last KH_MAC_LEN bytes */
+	u8 nr_want;
+	u8 nr_records;
 };
 
 enum kh_probe_verdict {
@@ -37,13 +52,42 @@ enum kh_probe_verdict {
 
 enum kh_probe_verdict kh_probe_parse(const u8 *buf, size_t len,
 				     struct kh_probe_msg *msg);
+
+/* Walk the fields of a parsed message; *off starts at 0. */
+bool kh_probe_next_field(const struct kh_probe_msg *msg, size_t *off,
+			 u8 *type, const u8 **val, u8 *vlen);
+void kh_probe_decode_record(u8 type, const u8 *val,
+			    struct kh_probe_record *rec);
+
+/*
+ * Building: start, add fields, finish.  An authenticated message ends with a
+ * zeroed MAC field for the caller to fill in; overflow makes finish return 0.
+ */
+struct kh_probe_writer {
+	u8 *buf;
+	size_t cap;
+	size_t len;
+	bool overflow;
+};
+
+void kh_probe_start(struct kh_probe_writer *w, u8 *buf, size_t cap, u8 type,
+		    u8 flags, const u8 *nonce);
+void kh_probe_put(struct kh_probe_writer *w, u8 type, const void *val,
+		  u8 vlen);
+void kh_probe_put_observed(struct kh_probe_writer *w,
+			   const struct kh_probe_addr *addr);
+void kh_probe_put_record(struct kh_probe_writer *w, const u8 *key,
+			 const struct kh_probe_addr *addr, u32 age_s);
+size_t kh_probe_finish(struct kh_probe_writer *w, size_t pad_to);
+
+/* A message without keys, records or MAC, in one call. */
 size_t kh_probe_build(u8 *buf, size_t cap, const struct kh_probe_msg *msg,
 		      size_t pad_to);
 
-static inline size_t kh_probe_observed_len(u8 family)
+static inline size_t kh_probe_addr_len(u8 family)
 {
-	return family == KH_PF_OBSERVED_V4 ? KH_PF_OBSERVED_V4_LEN :
-	       family == KH_PF_OBSERVED_V6 ? KH_PF_OBSERVED_V6_LEN : 0;
+	return family == KH_PF_OBSERVED_V4 ? 4 :
+	       family == KH_PF_OBSERVED_V6 ? 16 : 0;
 }
 
 #endif /* _KH_PROBE_H */

@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Reflection: answer probe requests with the address they came from, send
- * probes on request, and match the answers to the probes that were sent.
+ * probes on request, match answers to the probes that were sent, and, under
+ * the mesh key, trade peer endpoint records.
  */
+#include <linux/jiffies.h>
 #include <linux/ktime.h>
 #include <linux/random.h>
 #include <linux/string.h>
 #include <crypto/algapi.h>
+#include <crypto/blake2s.h>
 #include <net/ipv6.h>
 #include "kh.h"
 #include "probe.h"
+
+#define MAX_PUSH	8	/* askers told of one change */
 
 static bool endpoint_eq(const struct kh_endpoint *a, const struct kh_endpoint *b)
 {
@@ -22,33 +27,177 @@ static bool endpoint_eq(const struct kh_endpoint *a, const struct kh_endpoint *b
 	       ipv6_addr_equal(&a->addr6.sin6_addr, &b->addr6.sin6_addr);
 }
 
-static void answer(struct kh_net *kn, const struct kh_flow *flow,
-		   const struct kh_probe_msg *req)
+static void ep_to_addr(const struct kh_endpoint *ep, struct kh_probe_addr *a)
 {
-	struct kh_probe_msg ans = { .type = KH_PROBE_ANSWER };
-	u8 buf[KH_PROBE_REQ_MIN_LEN];
-	size_t len;
-
-	memcpy(ans.nonce, req->nonce, KH_NONCE_LEN);
-	if (flow->remote.addr.sa_family == AF_INET) {
-		ans.observed.family = KH_PF_OBSERVED_V4;
-		memcpy(ans.observed.addr, &flow->remote.addr4.sin_addr, 4);
-		ans.observed.port = ntohs(flow->remote.addr4.sin_port);
+	memset(a, 0, sizeof(*a));
+	if (ep->addr.sa_family == AF_INET) {
+		a->family = KH_PF_OBSERVED_V4;
+		memcpy(a->addr, &ep->addr4.sin_addr, 4);
+		a->port = ntohs(ep->addr4.sin_port);
 	} else {
-		ans.observed.family = KH_PF_OBSERVED_V6;
-		memcpy(ans.observed.addr, &flow->remote.addr6.sin6_addr, 16);
-		ans.observed.port = ntohs(flow->remote.addr6.sin6_port);
+		a->family = KH_PF_OBSERVED_V6;
+		memcpy(a->addr, &ep->addr6.sin6_addr, 16);
+		a->port = ntohs(ep->addr6.sin6_port);
 	}
-	len = kh_probe_build(buf, sizeof(buf), &ans, 0);
-	/* Never send more than we were sent. */
-	if (!len || len > req->len) {
+}
+
+static void addr_to_ep(const struct kh_probe_addr *a, struct kh_endpoint *ep)
+{
+	memset(ep, 0, sizeof(*ep));
+	if (a->family == KH_PF_OBSERVED_V4) {
+		ep->addr4.sin_family = AF_INET;
+		memcpy(&ep->addr4.sin_addr, a->addr, 4);
+		ep->addr4.sin_port = htons(a->port);
+	} else {
+		ep->addr6.sin6_family = AF_INET6;
+		memcpy(&ep->addr6.sin6_addr, a->addr, 16);
+		ep->addr6.sin6_port = htons(a->port);
+	}
+}
+
+static void put_mac(const struct kh_key *key, u8 *buf, size_t len)
+{
+	blake2s(buf + len - KH_MAC_LEN, buf, key->key, KH_MAC_LEN,
+		len - KH_MAC_LEN, KH_KEY_LEN);
+}
+
+static bool mac_ok(const struct kh_key *key, const struct kh_probe_msg *msg)
+{
+	u8 mac[KH_MAC_LEN];
+	bool ok;
+
+	if (!key || !msg->mac)
+		return false;
+	blake2s(mac, msg->buf, key->key, KH_MAC_LEN, msg->len - KH_MAC_LEN,
+		KH_KEY_LEN);
+	ok = !crypto_memneq(mac, msg->mac, KH_MAC_LEN);
+	memzero_explicit(mac, sizeof(mac));
+	return ok;
+}
+
+/* Remember that @flow's sender wants @want, for a push when it changes. */
+static void remember_asker(struct kh_net *kn, const struct kh_flow *flow,
+			   const u8 *want)
+{
+	struct kh_asker *slot = NULL, *a;
+	int i;
+
+	spin_lock_bh(&kn->probe_lock);
+	for (i = 0; i < KH_MAX_ASKERS; i++) {
+		a = &kn->askers[i];
+		if (a->lport == flow->lport &&
+		    !memcmp(a->want, want, KH_KEY_LEN) &&
+		    endpoint_eq(&a->asker, &flow->remote)) {
+			slot = a;
+			break;
+		}
+		if (!slot || !a->lport ||
+		    (slot->lport && time_before(a->expires, slot->expires)))
+			slot = a;
+	}
+	memcpy(slot->want, want, KH_KEY_LEN);
+	slot->asker = flow->remote;
+	slot->lport = flow->lport;
+	slot->expires = jiffies + KH_ASKER_TTL_S * HZ;
+	spin_unlock_bh(&kn->probe_lock);
+}
+
+static void observe(struct kh_net *kn, const struct kh_flow *flow,
+		    const u8 *pubkey)
+{
+	struct kh_record rec = {
+		.endpoint = flow->remote,
+		.lport = flow->lport,
+		.source = KH_SOURCE_OBSERVED,
+		.confirmed = jiffies,
+	};
+
+	memcpy(rec.key, pubkey, KH_KEY_LEN);
+	if (rec.endpoint.addr.sa_family == AF_INET6)
+		rec.endpoint.addr6.sin6_scope_id = 0;
+	kh_records_update(kn, &rec, 0);
+}
+
+static void put_record(struct kh_probe_writer *w, const struct kh_record *rec)
+{
+	struct kh_probe_addr a;
+
+	ep_to_addr(&rec->endpoint, &a);
+	kh_probe_put_record(w, rec->key, &a,
+			    jiffies_to_msecs(jiffies - rec->confirmed) / 1000);
+}
+
+/*
+ * Answer a request.  With @key (the request's MAC verified) the answer is
+ * authenticated and carries the records asked for; without, it is never
+ * larger than the request.
+ */
+static void answer(struct kh_net *kn, const struct kh_flow *flow,
+		   const struct kh_probe_msg *req, const struct kh_key *key)
+{
+	struct kh_probe_writer w;
+	struct kh_probe_addr obs;
+	u8 buf[KH_PROBE_MAX_LEN];
+	const u8 *val;
+	size_t len, off = 0;
+	u8 type, vlen;
+
+	kh_probe_start(&w, buf, sizeof(buf), KH_PROBE_ANSWER,
+		       key ? KH_PROBE_F_AUTH : 0, req->nonce);
+	ep_to_addr(&flow->remote, &obs);
+	kh_probe_put_observed(&w, &obs);
+	if (key) {
+		if (req->pubkey)
+			observe(kn, flow, req->pubkey);
+		while (kh_probe_next_field(req, &off, &type, &val, &vlen)) {
+			struct kh_record rec;
+
+			if (type != KH_PF_WANT)
+				continue;
+			remember_asker(kn, flow, val);
+			if (kh_records_get(kn, val, &rec))
+				put_record(&w, &rec);
+		}
+	}
+	len = kh_probe_finish(&w, 0);
+	if (!len || (!key && len > req->len)) {
 		kh_stat_inc(kn, KH_STAT_DROP_AMPLIFY);
 		return;
 	}
+	if (key)
+		put_mac(key, buf, len);
 	if (kh_socket_send(kn, flow, buf, len))
 		kh_stat_inc(kn, KH_STAT_TX_ERRORS);
 	else
 		kh_stat_inc(kn, KH_STAT_TX_ANSWERS);
+}
+
+/* Records from an authenticated answer or update of @flow's reflector. */
+static void learn(struct kh_net *kn, const struct kh_flow *flow,
+		  const struct kh_probe_msg *msg)
+{
+	const u8 *val;
+	size_t off = 0;
+	u8 type, vlen;
+
+	while (kh_probe_next_field(msg, &off, &type, &val, &vlen)) {
+		struct kh_probe_record pr;
+		struct kh_record rec = {
+			.reflector = flow->remote,
+			.lport = flow->lport,
+			.source = KH_SOURCE_LEARNED,
+		};
+
+		if (type != KH_PF_RECORD_V4 && type != KH_PF_RECORD_V6)
+			continue;
+		kh_probe_decode_record(type, val, &pr);
+		memcpy(rec.key, pr.key, KH_KEY_LEN);
+		addr_to_ep(&pr.addr, &rec.endpoint);
+		rec.confirmed = jiffies -
+			msecs_to_jiffies(min_t(u32, pr.age_s,
+					       KH_REC_MAX_TTL_S) * 1000);
+		kh_records_update(kn, &rec, 0);
+	}
 }
 
 /*
@@ -91,6 +240,7 @@ static void got_answer(struct kh_net *kn, const struct kh_flow *flow,
 	};
 	u64 now = ktime_get_ns();
 	struct kh_pending *p = NULL;
+	bool auth = false;
 	int i;
 
 	/* The scope only matters to send; it never takes part in matching. */
@@ -119,25 +269,60 @@ static void got_answer(struct kh_net *kn, const struct kh_flow *flow,
 	r.rtt_us = (u32)min_t(u64, div_u64(now - p->sent_ns, NSEC_PER_USEC),
 			      U32_MAX);
 	r.received_ns = now;
-	if (ans->observed.family == KH_PF_OBSERVED_V4) {
-		r.endpoint.addr4.sin_family = AF_INET;
-		memcpy(&r.endpoint.addr4.sin_addr, ans->observed.addr, 4);
-		r.endpoint.addr4.sin_port = htons(ans->observed.port);
-	} else {
-		r.endpoint.addr6.sin6_family = AF_INET6;
-		memcpy(&r.endpoint.addr6.sin6_addr, ans->observed.addr, 16);
-		r.endpoint.addr6.sin6_port = htons(ans->observed.port);
-	}
+	addr_to_ep(&ans->observed, &r.endpoint);
 	store_reflection(kn, &r);
 	spin_unlock_bh(&kn->probe_lock);
 
 	kh_stat_inc(kn, KH_STAT_RX_ANSWERS);
-	kh_netlink_reflection_event(kn, &r, ans->nonce);
+	if (ans->flags & KH_PROBE_F_AUTH) {
+		auth = mac_ok(kh_hook_key(kn, flow->lport), ans);
+		if (auth)
+			learn(kn, flow, ans);
+		else
+			kh_stat_inc(kn, KH_STAT_DROP_AUTH);
+	}
+	kh_netlink_reflection_event(kn, &r, ans->nonce, auth);
 }
 
+/* Updates come only from a reflector we recently heard from on that port. */
+static bool known_reflector(struct kh_net *kn, const struct kh_flow *flow)
+{
+	u64 now = ktime_get_ns();
+	bool known = false;
+	int i;
+
+	spin_lock_bh(&kn->probe_lock);
+	for (i = 0; i < KH_MAX_REFLECTIONS && !known; i++) {
+		const struct kh_reflection *r = &kn->reflections[i];
+
+		known = r->lport == flow->lport &&
+			endpoint_eq(&r->reflector, &flow->remote) &&
+			now - r->received_ns < KH_ASKER_TTL_S * NSEC_PER_SEC;
+	}
+	spin_unlock_bh(&kn->probe_lock);
+	return known;
+}
+
+static void got_update(struct kh_net *kn, const struct kh_flow *flow,
+		       const struct kh_probe_msg *msg)
+{
+	if (!mac_ok(kh_hook_key(kn, flow->lport), msg)) {
+		kh_stat_inc(kn, KH_STAT_DROP_AUTH);
+		return;
+	}
+	if (!known_reflector(kn, flow)) {
+		kh_stat_inc(kn, KH_STAT_DROP_UNMATCHED);
+		return;
+	}
+	kh_stat_inc(kn, KH_STAT_RX_UPDATES);
+	learn(kn, flow, msg);
+}
+
+/* Called from the hook, under rcu_read_lock(). */
 void kh_reflect_rx(struct kh_net *kn, const struct kh_flow *flow,
 		   const u8 *data, size_t len)
 {
+	const struct kh_key *key = NULL;
 	struct kh_probe_msg msg;
 
 	switch (kh_probe_parse(data, len, &msg)) {
@@ -151,33 +336,76 @@ void kh_reflect_rx(struct kh_net *kn, const struct kh_flow *flow,
 		return;
 	}
 
-	if (msg.type == KH_PROBE_REQUEST) {
+	switch (msg.type) {
+	case KH_PROBE_REQUEST:
 		kh_stat_inc(kn, KH_STAT_RX_REQUESTS);
-		answer(kn, flow, &msg);
-	} else {
+		if (msg.flags & KH_PROBE_F_AUTH) {
+			key = kh_hook_key(kn, flow->lport);
+			if (!mac_ok(key, &msg)) {
+				kh_stat_inc(kn, KH_STAT_DROP_AUTH);
+				key = NULL;
+			}
+		}
+		answer(kn, flow, &msg, key);
+		break;
+	case KH_PROBE_ANSWER:
 		got_answer(kn, flow, &msg);
+		break;
+	case KH_PROBE_UPDATE:
+		got_update(kn, flow, &msg);
+		break;
 	}
 }
 
 /*
- * Send a probe request from @lport to @reflector.  The nonce goes back to the
- * caller, so that it can tell its answer from others.
+ * Send a probe request from @lport to @reflector.  With @pubkey and a mesh
+ * key on the port it is authenticated and asks for the @nr_wants keys that
+ * stand back to back in @wants.  The nonce goes back to the caller, so that
+ * it can tell its answer from others.
  */
 int kh_reflect_probe(struct kh_net *kn, __be16 lport,
-		     const struct kh_endpoint *reflector, u8 *nonce)
+		     const struct kh_endpoint *reflector, const u8 *pubkey,
+		     const u8 *wants, unsigned int nr_wants,
+		     u8 *nonce)
 {
-	struct kh_probe_msg req = { .type = KH_PROBE_REQUEST };
 	struct kh_flow flow = { .remote = *reflector, .lport = lport };
-	u8 buf[KH_PROBE_REQ_MIN_LEN];
+	struct kh_probe_writer w;
 	struct kh_pending *slot;
 	u64 now = ktime_get_ns();
+	const struct kh_key *key;
+	unsigned int i;
 	size_t len;
-	int i, ret;
+	u8 *buf;
+	int ret;
 
-	get_random_bytes(req.nonce, KH_NONCE_LEN);
-	len = kh_probe_build(buf, sizeof(buf), &req, KH_PROBE_REQ_MIN_LEN);
-	if (WARN_ON_ONCE(!len))
+	buf = kmalloc(KH_PROBE_MAX_LEN, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	get_random_bytes(nonce, KH_NONCE_LEN);
+
+	rcu_read_lock();
+	key = pubkey ? kh_hook_key(kn, lport) : NULL;
+	if (nr_wants && !key) {
+		rcu_read_unlock();
+		kfree(buf);
+		return -ENOKEY;
+	}
+	kh_probe_start(&w, buf, KH_PROBE_MAX_LEN, KH_PROBE_REQUEST,
+		       key ? KH_PROBE_F_AUTH : 0, nonce);
+	if (key) {
+		kh_probe_put(&w, KH_PF_PUBKEY, pubkey, KH_KEY_LEN);
+		for (i = 0; i < nr_wants; i++)
+			kh_probe_put(&w, KH_PF_WANT, wants + i * KH_KEY_LEN,
+				     KH_KEY_LEN);
+	}
+	len = kh_probe_finish(&w, KH_PROBE_REQ_MIN_LEN);
+	if (len && key)
+		put_mac(key, buf, len);
+	rcu_read_unlock();
+	if (WARN_ON_ONCE(!len)) {
+		kfree(buf);
 		return -EINVAL;
+	}
 
 	/* Reuse a free or stale slot, else the oldest. */
 	spin_lock_bh(&kn->probe_lock);
@@ -193,7 +421,7 @@ int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 		if (c->sent_ns < slot->sent_ns)
 			slot = c;
 	}
-	memcpy(slot->nonce, req.nonce, KH_NONCE_LEN);
+	memcpy(slot->nonce, nonce, KH_NONCE_LEN);
 	slot->reflector = *reflector;
 	if (slot->reflector.addr.sa_family == AF_INET6)
 		slot->reflector.addr6.sin6_scope_id = 0;
@@ -203,11 +431,58 @@ int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 	spin_unlock_bh(&kn->probe_lock);
 
 	ret = kh_socket_send(kn, &flow, buf, len);
+	kfree(buf);
 	if (ret) {
 		kh_stat_inc(kn, KH_STAT_TX_ERRORS);
 		return ret;
 	}
 	kh_stat_inc(kn, KH_STAT_TX_PROBES);
-	memcpy(nonce, req.nonce, KH_NONCE_LEN);
 	return 0;
+}
+
+/* Tell those who asked for @rec->key where it is now. */
+void kh_reflect_push(struct kh_net *kn, const struct kh_record *rec)
+{
+	struct kh_flow to[MAX_PUSH];
+	struct kh_probe_writer w;
+	u8 buf[KH_PROBE_HDR_LEN + 2 * KH_PF_HDR_LEN + KH_PF_RECORD_V6_LEN +
+	       KH_MAC_LEN];
+	u8 nonce[KH_NONCE_LEN];
+	int i, n = 0;
+
+	spin_lock_bh(&kn->probe_lock);
+	for (i = 0; i < KH_MAX_ASKERS && n < MAX_PUSH; i++) {
+		const struct kh_asker *a = &kn->askers[i];
+
+		if (!a->lport || time_after(jiffies, a->expires) ||
+		    memcmp(a->want, rec->key, KH_KEY_LEN) ||
+		    endpoint_eq(&a->asker, &rec->endpoint))
+			continue;
+		to[n].remote = a->asker;
+		to[n].lport = a->lport;
+		n++;
+	}
+	spin_unlock_bh(&kn->probe_lock);
+
+	for (i = 0; i < n; i++) {
+		const struct kh_key *key;
+		size_t len;
+
+		get_random_bytes(nonce, sizeof(nonce));
+		kh_probe_start(&w, buf, sizeof(buf), KH_PROBE_UPDATE,
+			       KH_PROBE_F_AUTH, nonce);
+		put_record(&w, rec);
+		len = kh_probe_finish(&w, 0);
+		rcu_read_lock();
+		key = kh_hook_key(kn, to[i].lport);
+		if (key && len)
+			put_mac(key, buf, len);
+		rcu_read_unlock();
+		if (!key || !len)
+			continue;
+		if (kh_socket_send(kn, &to[i], buf, len))
+			kh_stat_inc(kn, KH_STAT_TX_ERRORS);
+		else
+			kh_stat_inc(kn, KH_STAT_TX_UPDATES);
+	}
 }

@@ -187,6 +187,106 @@ static void test_rejects(void)
 	      "oversized message is malformed");
 }
 
+static void test_auth(void)
+{
+	static const u8 a4[4] = { 203, 0, 113, 2 };
+	static const u8 a6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+	u8 key[KH_KEY_LEN], buf[KH_PROBE_MAX_LEN], c[KH_PROBE_MAX_LEN];
+	struct kh_probe_addr v4 = { KH_PF_OBSERVED_V4, {0}, 40000 };
+	struct kh_probe_addr v6 = { KH_PF_OBSERVED_V6, {0}, 51820 };
+	struct kh_probe_writer w;
+	struct kh_probe_record rec;
+	struct kh_probe_msg m;
+	const u8 *val;
+	size_t len, off = 0;
+	u8 type, vlen;
+	int i, n = 0;
+
+	memcpy(v4.addr, a4, 4);
+	memcpy(v6.addr, a6, 16);
+	memset(key, 0xab, sizeof(key));
+
+	kh_probe_start(&w, buf, sizeof(buf), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put(&w, KH_PF_PUBKEY, key, KH_KEY_LEN);
+	for (i = 0; i < KH_MAX_WANT; i++)
+		kh_probe_put(&w, KH_PF_WANT, key, KH_KEY_LEN);
+	len = kh_probe_finish(&w, KH_PROBE_REQ_MIN_LEN);
+	CHECK(len == KH_PROBE_HDR_LEN + (1 + KH_MAX_WANT) * 34 + 18 &&
+	      kh_probe_parse(buf, len, &m) == KH_PROBE_OK &&
+	      m.pubkey == buf + KH_PROBE_HDR_LEN + 2 &&
+	      m.nr_want == KH_MAX_WANT && m.mac == buf + len - KH_MAC_LEN,
+	      "authenticated request with %d wants round-trips", KH_MAX_WANT);
+
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
+		       nonce);
+	for (i = 0; i <= KH_MAX_WANT; i++)
+		kh_probe_put(&w, KH_PF_WANT, key, KH_KEY_LEN);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
+	      "more than %d wants is malformed", KH_MAX_WANT);
+
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_REQUEST, 0, nonce);
+	kh_probe_put(&w, KH_PF_WANT, key, KH_KEY_LEN);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
+	      "a want without authentication is malformed");
+
+	kh_probe_start(&w, buf, sizeof(buf), KH_PROBE_ANSWER, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put_observed(&w, &v4);
+	kh_probe_put_record(&w, key, &v4, 7);
+	kh_probe_put_record(&w, key, &v6, 70000);
+	len = kh_probe_finish(&w, 0);
+	CHECK(len && kh_probe_parse(buf, len, &m) == KH_PROBE_OK &&
+	      m.nr_records == 2 && m.observed.port == 40000,
+	      "authenticated answer with two records parses");
+	while (kh_probe_next_field(&m, &off, &type, &val, &vlen)) {
+		if (type != KH_PF_RECORD_V4 && type != KH_PF_RECORD_V6)
+			continue;
+		kh_probe_decode_record(type, val, &rec);
+		if (!memcmp(rec.key, key, KH_KEY_LEN) &&
+		    ((n == 0 && rec.addr.family == KH_PF_OBSERVED_V4 &&
+		      !memcmp(rec.addr.addr, a4, 4) && rec.addr.port == 40000 &&
+		      rec.age_s == 7) ||
+		     (n == 1 && rec.addr.family == KH_PF_OBSERVED_V6 &&
+		      !memcmp(rec.addr.addr, a6, 16) &&
+		      rec.addr.port == 51820 && rec.age_s == 70000)))
+			n++;
+	}
+	CHECK(n == 2, "both records decode to what was put (%d)", n);
+
+	memcpy(c, buf, len);
+	c[5] = 0;
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
+	      "records and MAC without the auth flag are malformed");
+
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_UPDATE, 0, nonce);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
+	      "an unauthenticated update is malformed");
+
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_UPDATE, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put_record(&w, key, &v4, 0);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_OK &&
+	      m.type == KH_PROBE_UPDATE && m.nr_records == 1,
+	      "an authenticated update parses");
+	/* Move the MAC before the record: it must be last. */
+	memmove(c + KH_PROBE_HDR_LEN + 18, c + KH_PROBE_HDR_LEN,
+		KH_PF_RECORD_V4_LEN + 2);
+	c[KH_PROBE_HDR_LEN] = KH_PF_MAC;
+	c[KH_PROBE_HDR_LEN + 1] = KH_MAC_LEN;
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
+	      "a MAC that is not the last field is malformed");
+
+	kh_probe_start(&w, c, 100, KH_PROBE_ANSWER, KH_PROBE_F_AUTH, nonce);
+	kh_probe_put_observed(&w, &v6);
+	kh_probe_put_record(&w, key, &v6, 0);
+	CHECK(kh_probe_finish(&w, 0) == 0, "writer reports overflow");
+}
+
 /* Random bytes behind a valid header: never a crash (ASan watches). */
 static void test_garbage(void)
 {
@@ -222,6 +322,7 @@ int main(void)
 	test_roundtrip();
 	test_padding();
 	test_rejects();
+	test_auth();
 	test_garbage();
 	printf("%d passed, %d failed\n", tests - failures, failures);
 	return failures ? 1 : 0;

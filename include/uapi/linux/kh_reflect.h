@@ -19,6 +19,8 @@
 
 /* Ports one network namespace may watch at once. */
 #define KH_MAX_WATCHES		8
+#define KH_KEY_LEN		32	/* WireGuard public keys, mesh keys */
+#define KH_MAX_WANT		16	/* keys one probe may ask about */
 
 /*
  * Every command needs CAP_NET_ADMIN in the user namespace owning the caller's
@@ -34,15 +36,43 @@
  * KH_CMD_UNWATCH (do)
  *	KH_A_PORT (required).  Stop watching; ENOENT if it was not watched.
  * KH_CMD_PROBE (do)
- *	KH_A_PORT (required, must be watched), KH_A_REFLECTOR (required).
- *	Send a probe request from KH_A_PORT to the reflector.
+ *	KH_A_PORT (required, must be watched), KH_A_REFLECTOR (required),
+ *	KH_A_PUBKEY (our WireGuard public key), KH_A_WANT (repeated, at most
+ *	KH_MAX_WANT: keys whose records we ask for).
+ *	Send a probe request from KH_A_PORT to the reflector; with a mesh key
+ *	on the port and KH_A_PUBKEY it is authenticated, carries the keys and
+ *	wants, and the answer brings back the records the reflector holds.
+ *	KH_A_WANT without a mesh key on the port: ENOKEY.
  *	reply: KH_A_NONCE.  The answer, if any, arrives as KH_CMD_REFLECTION
- *	on the events group, with the same nonce.
+ *	on the events group, with the same nonce; records it carried arrive
+ *	as KH_CMD_PEER_EVENT before it.
  * KH_CMD_GET_REFLECTIONS (dump)
  *	One message per stored result: KH_A_PORT, KH_A_REFLECTOR,
  *	KH_A_ENDPOINT, KH_A_RTT_US, KH_A_AGE_MS.
  * KH_CMD_REFLECTION (event on KH_MCGRP_EVENTS)
- *	KH_A_PORT, KH_A_REFLECTOR, KH_A_ENDPOINT, KH_A_NONCE, KH_A_RTT_US.
+ *	KH_A_PORT, KH_A_REFLECTOR, KH_A_ENDPOINT, KH_A_NONCE, KH_A_RTT_US,
+ *	KH_A_AUTH (u8 1 when the answer was authenticated with the mesh key).
+ *
+ * KH_CMD_SET_KEY (do)
+ *	KH_A_PORT (required, must be watched), KH_A_KEY (required): the mesh
+ *	key for messages on that port.  All zeros removes it.  Write-only:
+ *	status only says whether a port has one (KH_WATCH_A_HAS_KEY).
+ * KH_CMD_SET_CONFIG (do)
+ *	KH_A_MAX_RECORDS, KH_A_RECORD_TTL (seconds): limits of the table.
+ *
+ * Records: what this namespace knows about where WireGuard peers are.
+ * A record message carries KH_A_PUBKEY, KH_A_ENDPOINT, KH_A_SOURCE,
+ * KH_A_PORT (where it was observed or learned; 0 if pushed),
+ * KH_A_REFLECTOR (the reflector it was learned from), KH_A_AGE_MS (since
+ * last confirmed), KH_A_EXPIRES_MS (until it is reclaimed).
+ *
+ * KH_CMD_GET_PEER (do): KH_A_PUBKEY.  reply: a record.  ENOENT if none.
+ * KH_CMD_GET_PEERS (dump): every record, one per message.
+ * KH_CMD_SET_PEER (do): KH_A_PUBKEY, KH_A_ENDPOINT, KH_A_RECORD_TTL
+ *	(optional, seconds; default the table's).  Source KH_SOURCE_PUSHED.
+ * KH_CMD_DEL_PEER (do): KH_A_PUBKEY.  ENOENT if none.
+ * KH_CMD_FLUSH_PEERS (do): remove every record.
+ * KH_CMD_PEER_EVENT (event): KH_A_EVENT and a record.
  */
 enum kh_cmd {
 	KH_CMD_UNSPEC,
@@ -52,6 +82,14 @@ enum kh_cmd {
 	KH_CMD_PROBE,
 	KH_CMD_GET_REFLECTIONS,
 	KH_CMD_REFLECTION,
+	KH_CMD_SET_KEY,
+	KH_CMD_SET_CONFIG,
+	KH_CMD_GET_PEER,
+	KH_CMD_GET_PEERS,
+	KH_CMD_SET_PEER,
+	KH_CMD_DEL_PEER,
+	KH_CMD_FLUSH_PEERS,
+	KH_CMD_PEER_EVENT,
 
 	__KH_CMD_MAX
 };
@@ -71,6 +109,16 @@ enum kh_attr {
 	KH_A_NONCE,		/* KH_NONCE_LEN bytes */
 	KH_A_RTT_US,		/* u32: request sent to answer received */
 	KH_A_AGE_MS,		/* u32: since the result was received */
+	KH_A_AUTH,		/* u8: 1 if authenticated with the mesh key */
+	KH_A_KEY,		/* KH_KEY_LEN bytes: mesh key, write-only */
+	KH_A_PUBKEY,		/* KH_KEY_LEN bytes: a WireGuard public key */
+	KH_A_WANT,		/* KH_KEY_LEN bytes; repeated */
+	KH_A_SOURCE,		/* u8: enum kh_source */
+	KH_A_EXPIRES_MS,	/* u32 */
+	KH_A_RECORD_TTL,	/* u32: seconds, 1..86400 */
+	KH_A_MAX_RECORDS,	/* u32: 1..1048576 */
+	KH_A_RECORDS,		/* u32: records in the table now */
+	KH_A_EVENT,		/* u8: enum kh_event */
 
 	__KH_A_MAX
 };
@@ -82,6 +130,7 @@ enum kh_watch_attr {
 	KH_WATCH_A_PORT,	/* u16 */
 	KH_WATCH_A_IFINDEX,	/* u32 */
 	KH_WATCH_A_IFNAME,	/* string */
+	KH_WATCH_A_HAS_KEY,	/* u8: 1 if a mesh key is set */
 
 	__KH_WATCH_A_MAX
 };
@@ -104,11 +153,28 @@ enum kh_stat {
 	KH_STAT_DROP_AMPLIFY,		/* request too small to answer */
 	KH_STAT_DROP_CSUM,		/* bad UDP checksum */
 	KH_STAT_TX_ERRORS,		/* no route, no memory */
+	KH_STAT_DROP_AUTH,		/* MAC wrong, or no mesh key here */
+	KH_STAT_TX_UPDATES,		/* unsolicited record updates sent */
+	KH_STAT_RX_UPDATES,		/* record updates accepted */
+	KH_STAT_RECORDS_REFUSED,	/* new record refused: table full */
+	KH_STAT_RECORDS_EXPIRED,	/* records reclaimed after their TTL */
 
 	__KH_STAT_MAX
 };
 
 #define KH_STAT_MAX (__KH_STAT_MAX - 1)
+
+enum kh_source {
+	KH_SOURCE_OBSERVED = 1,	/* from an authenticated probe we answered */
+	KH_SOURCE_PUSHED = 2,	/* set by an administrator */
+	KH_SOURCE_LEARNED = 3,	/* from a reflector's answer or update */
+};
+
+enum kh_event {
+	KH_EVENT_ADDED = 1,
+	KH_EVENT_CHANGED = 2,	/* endpoint changed */
+	KH_EVENT_REMOVED = 3,
+};
 
 /* ---- Probe wire format -------------------------------------------------- */
 
@@ -126,6 +192,12 @@ enum kh_stat {
  * An unauthenticated request is answered only when the answer is no larger
  * than the request: a sender pads its request with a KH_PF_PAD field to at
  * least KH_PROBE_REQ_MIN_LEN bytes.
+ *
+ * Authenticated messages (flag KH_PROBE_F_AUTH) end with a KH_PF_MAC field:
+ * keyed BLAKE2s-128 (key: the mesh key) over every byte before the MAC's
+ * value.  Only they may carry KH_PF_PUBKEY, KH_PF_WANT and KH_PF_RECORD_*,
+ * and only their answers may be larger than the request.  A request whose
+ * MAC does not verify is answered as if it were unauthenticated.
  */
 #define KH_PROBE_MAGIC		0x6b687201	/* "khr", protocol version 1 */
 #define KH_NONCE_LEN		16
@@ -145,16 +217,27 @@ struct kh_probe_hdr {
 enum kh_probe_type {
 	KH_PROBE_REQUEST = 1,	/* "where do you see me from?" */
 	KH_PROBE_ANSWER = 2,	/* echoes the nonce, carries KH_PF_OBSERVED_* */
+	KH_PROBE_UPDATE = 3,	/* unsolicited, authenticated: records */
 };
+
+#define KH_PROBE_F_AUTH		0x01
 
 enum kh_probe_field {
 	KH_PF_PAD = 0,		/* any length, ignored */
 	KH_PF_OBSERVED_V4 = 1,	/* 4 bytes address, 2 bytes port */
 	KH_PF_OBSERVED_V6 = 2,	/* 16 bytes address, 2 bytes port */
+	KH_PF_PUBKEY = 3,	/* the sender's WireGuard public key */
+	KH_PF_WANT = 4,		/* a key whose record is wanted; repeated */
+	KH_PF_RECORD_V4 = 5,	/* key, address, port, u32 age in seconds */
+	KH_PF_RECORD_V6 = 6,	/* key, address, port, u32 age in seconds */
+	KH_PF_MAC = 7,		/* last field of an authenticated message */
 };
 
 #define KH_PF_OBSERVED_V4_LEN	6
 #define KH_PF_OBSERVED_V6_LEN	18
+#define KH_PF_RECORD_V4_LEN	(KH_KEY_LEN + 4 + 2 + 4)
+#define KH_PF_RECORD_V6_LEN	(KH_KEY_LEN + 16 + 2 + 4)
+#define KH_MAC_LEN		16
 
 /* The largest unauthenticated answer: header and an IPv6 observation. */
 #define KH_PROBE_REQ_MIN_LEN \
