@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/* khctl status: watched ports, checked against their devices, and counters. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "kh.h"
+#include "util.h"
+#include "wg.h"
+
+#define PORT_GONE	(-1)
+
+/*
+ * A watch is labelled with its device's ifindex: ask WireGuard what that
+ * device listens on now, since nothing tells the module when it changes.
+ */
+static int device_port(struct khnl *nl, uint32_t ifindex, int *port)
+{
+	struct wg_device *dev;
+	int ret;
+
+	*port = PORT_GONE;
+	if (!ifindex)
+		return 0;
+	ret = wg_get_device(nl, NULL, ifindex, &dev);
+	if (ret == -ENODEV || ret == -EOPNOTSUPP || ret == -WG_ENOFAMILY)
+		return 0;
+	if (ret)
+		return ret;
+	*port = dev->listen_port;
+	wg_device_free(dev);
+	return 0;
+}
+
+static void print_counter_name(const struct kh_counter *c, bool json)
+{
+	const char *name = kh_stat_name(c->id);
+
+	if (json)
+		putchar('"');
+	if (name)
+		fputs(name, stdout);
+	else
+		printf("stat_%u", c->id);
+	if (json)
+		putchar('"');
+}
+
+static void print_json(const struct kh_status *st, const int *dev_ports)
+{
+	size_t i;
+
+	printf("{\"version\":%u,\"watching\":[", st->version);
+	for (i = 0; i < st->n_watches; i++) {
+		const struct kh_watch *w = &st->watches[i];
+
+		printf("%s{\"ifname\":", i ? "," : "");
+		if (w->ifname[0])
+			json_print_string(stdout, w->ifname);
+		else
+			fputs("null", stdout);
+		printf(",\"ifindex\":%u,\"port\":%u,\"device_port\":",
+		       w->ifindex, w->port);
+		if (dev_ports[i] == PORT_GONE)
+			fputs("null}", stdout);
+		else
+			printf("%d}", dev_ports[i]);
+	}
+	fputs("],\"counters\":{", stdout);
+	for (i = 0; i < st->n_counters; i++) {
+		if (i)
+			putchar(',');
+		print_counter_name(&st->counters[i], true);
+		printf(":%" PRIu64, st->counters[i].value);
+	}
+	puts("}}");
+}
+
+static void print_human(const struct kh_status *st, const int *dev_ports)
+{
+	size_t i;
+
+	printf("kh_reflect version %u", st->version);
+	if (st->version != KH_GENL_VERSION)
+		printf(" (khctl speaks version %d)", KH_GENL_VERSION);
+	puts("\nwatching:");
+	if (!st->n_watches)
+		puts("  (nothing)");
+	for (i = 0; i < st->n_watches; i++) {
+		const struct kh_watch *w = &st->watches[i];
+		char label[32];
+
+		if (w->ifname[0])
+			snprintf(label, sizeof(label), "%s", w->ifname);
+		else
+			snprintf(label, sizeof(label), "ifindex %u",
+				 w->ifindex);
+		printf("  %s port %u", label, w->port);
+		if (dev_ports[i] == PORT_GONE)
+			fputs(" (device gone)", stdout);
+		else if (dev_ports[i] == 0)
+			fputs(" (device has no listen port now)", stdout);
+		else if (dev_ports[i] != w->port)
+			printf(" (device now listens on %d: run khctl reflect enable %s)",
+			       dev_ports[i], w->ifname[0] ? w->ifname : "DEV");
+		putchar('\n');
+	}
+	puts("counters:");
+	for (i = 0; i < st->n_counters; i++) {
+		fputs("  ", stdout);
+		print_counter_name(&st->counters[i], false);
+		printf(" %" PRIu64 "\n", st->counters[i].value);
+	}
+}
+
+static int run(const struct cmd *cmd, int argc, char **argv)
+{
+	struct kh_status st;
+	int *dev_ports = NULL;
+	struct khnl nl;
+	int ret, code = 1;
+	bool json;
+	size_t i;
+
+	ret = cmd_parse_json_only(cmd, argc, argv, &json);
+	if (ret >= 0)
+		return ret;
+	if (optind != argc)
+		return cmd_usage_error(cmd, "unexpected argument '%s'",
+				       argv[optind]);
+
+	if (kh_open(&nl))
+		return 1;
+	ret = kh_get_status(&nl, &st);
+	if (ret) {
+		khnl_perror(&nl, ret, "reading the status");
+		goto out_nl;
+	}
+	dev_ports = calloc(st.n_watches + 1, sizeof(*dev_ports));
+	if (!dev_ports) {
+		kh_err("%s", strerror(ENOMEM));
+		goto out;
+	}
+	for (i = 0; i < st.n_watches; i++) {
+		ret = device_port(&nl, st.watches[i].ifindex, &dev_ports[i]);
+		if (ret) {
+			khnl_perror(&nl, ret, "asking WireGuard about ifindex %u",
+				    st.watches[i].ifindex);
+			goto out;
+		}
+	}
+	if (json)
+		print_json(&st, dev_ports);
+	else
+		print_human(&st, dev_ports);
+	code = fflush(stdout) ? 1 : 0;
+out:
+	free(dev_ports);
+	kh_status_free(&st);
+out_nl:
+	khnl_close(&nl);
+	return code;
+}
+
+const struct cmd cmd_status = {
+	.name = "status",
+	.args = "[-j]",
+	.summary = "show the watched ports and the counters",
+	.help =
+	"  -j, --json   print JSON\n"
+	"\n"
+	"A watched port whose WireGuard device now listens on another port, or\n"
+	"is gone, is flagged: the module is not told when a listen port changes.\n",
+	.run = run,
+};

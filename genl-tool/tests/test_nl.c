@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit tests for the netlink side: extack parsing, the WireGuard and
+ * kh_reflect parsers on hand-built messages, and the request path against
+ * the host kernel's own nlctrl family.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/genetlink.h>
+#include <netlink/attr.h>
+#include <netlink/genl/genl.h>
+
+#include "kh.h"
+#include "nl.h"
+#include "tap.h"
+#include "util.h"
+#include "wg.h"
+
+/* ---- extack ------------------------------------------------------------ */
+
+static size_t put_attr(unsigned char *p, size_t off, uint16_t type,
+		       const void *data, uint16_t len)
+{
+	struct nlattr a = { .nla_len = NLA_HDRLEN + len, .nla_type = type };
+
+	memcpy(p + off, &a, sizeof(a));
+	memcpy(p + off + NLA_HDRLEN, data, len);
+	return off + NLA_ALIGN(a.nla_len);
+}
+
+/* An NLMSG_ERROR in a heap block of exactly its size, for ASan. */
+static struct nlmsghdr *make_error(uint16_t flags, uint32_t echo_len,
+				   uint32_t claimed_echo_len,
+				   const unsigned char *tlv, size_t tlv_len)
+{
+	unsigned char p[1024] = { 0 };
+	struct nlmsghdr h = { .nlmsg_type = NLMSG_ERROR,
+			      .nlmsg_flags = flags };
+	struct nlmsgerr e = { .error = -EINVAL };
+	size_t off = NLMSG_HDRLEN;
+	struct nlmsghdr *out;
+
+	e.msg.nlmsg_len = sizeof(e.msg) + claimed_echo_len;
+	memcpy(p + off, &e, sizeof(e));
+	off += sizeof(e) + echo_len;
+	off = NLMSG_ALIGN(off);
+	memcpy(p + off, tlv, tlv_len);
+	off += tlv_len;
+	h.nlmsg_len = (uint32_t)off;
+	memcpy(p, &h, sizeof(h));
+	out = malloc(off);
+	memcpy(out, p, off);
+	return out;
+}
+
+static void test_extack(struct tap *t)
+{
+	unsigned char tlv[256];
+	char buf[64], small[5];
+	struct nlmsghdr *nlh;
+	uint32_t offs = 20;
+	size_t n;
+
+	n = put_attr(tlv, 0, NLMSGERR_ATTR_MSG, "bad port", 9);
+	nlh = make_error(NLM_F_ACK_TLVS, 12, 12, tlv, n);
+	tap_ok(t, extack_msg(nlh, buf, sizeof(buf)) && !strcmp(buf, "bad port"),
+	       "extack after an echoed request");
+	tap_ok(t, extack_msg(nlh, small, sizeof(small)) &&
+	       !strcmp(small, "bad "), "extack truncated to the buffer");
+	nlh->nlmsg_flags = 0;
+	tap_ok(t, !extack_msg(nlh, buf, sizeof(buf)) && !buf[0],
+	       "no NLM_F_ACK_TLVS, no message");
+	free(nlh);
+
+	nlh = make_error(NLM_F_ACK_TLVS | NLM_F_CAPPED, 0, 12, tlv, n);
+	tap_ok(t, extack_msg(nlh, buf, sizeof(buf)) && !strcmp(buf, "bad port"),
+	       "extack after a capped echo");
+	free(nlh);
+
+	nlh = make_error(NLM_F_ACK_TLVS, 12, 400, tlv, n);
+	tap_ok(t, !extack_msg(nlh, buf, sizeof(buf)),
+	       "echo longer than the message is refused");
+	free(nlh);
+
+	n = put_attr(tlv, 0, NLMSGERR_ATTR_OFFS, &offs, sizeof(offs));
+	n = put_attr(tlv, n, NLMSGERR_ATTR_MSG, "a\nb", 4);
+	nlh = make_error(NLM_F_ACK_TLVS | NLM_F_CAPPED, 0, 0, tlv, n);
+	tap_ok(t, extack_msg(nlh, buf, sizeof(buf)) && !strcmp(buf, "a?b"),
+	       "extack after another attribute, control bytes masked");
+	free(nlh);
+
+	/* a message attribute without its NUL, cut by the message end */
+	n = put_attr(tlv, 0, NLMSGERR_ATTR_MSG, "abcd", 4);
+	nlh = make_error(NLM_F_ACK_TLVS | NLM_F_CAPPED, 0, 0, tlv, n);
+	tap_ok(t, extack_msg(nlh, buf, sizeof(buf)) && !strcmp(buf, "abcd"),
+	       "unterminated message stays in bounds");
+	free(nlh);
+
+	n = put_attr(tlv, 0, NLMSGERR_ATTR_MSG, "abcd", 4);
+	((struct nlattr *)tlv)->nla_len = 200;
+	nlh = make_error(NLM_F_ACK_TLVS | NLM_F_CAPPED, 0, 0, tlv, n);
+	tap_ok(t, !extack_msg(nlh, buf, sizeof(buf)),
+	       "attribute longer than the message is refused");
+	free(nlh);
+
+	{
+		unsigned char p[64] = { 0 };
+		struct nlmsghdr h = { .nlmsg_type = NLMSG_DONE,
+				      .nlmsg_flags = NLM_F_MULTI |
+						     NLM_F_ACK_TLVS };
+		int err = -ENODEV;
+		size_t off = NLMSG_HDRLEN;
+
+		memcpy(p + off, &err, sizeof(err));
+		off = put_attr(p, off + sizeof(err), NLMSGERR_ATTR_MSG,
+			       "gone", 5);
+		h.nlmsg_len = (uint32_t)off;
+		memcpy(p, &h, sizeof(h));
+		nlh = malloc(off);
+		memcpy(nlh, p, off);
+		tap_ok(t, extack_msg(nlh, buf, sizeof(buf)) &&
+		       !strcmp(buf, "gone"), "extack in NLMSG_DONE");
+		free(nlh);
+	}
+}
+
+/* ---- message parsers ---------------------------------------------------- */
+
+static struct nl_msg *genl_msg(uint8_t cmd)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (msg)
+		genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, 0x42, 0, 0, cmd, 1);
+	return msg;
+}
+
+static void put_sin(struct nl_msg *msg, int type, const char *ep)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	parse_endpoint(ep, &ss, &len, NULL);
+	nla_put(msg, type, (int)len, &ss);
+}
+
+static void put_peer(struct nl_msg *msg, int idx, uint8_t key,
+		     const char *ep)
+{
+	uint8_t k[WG_KEY_LEN];
+	struct nlattr *peer;
+
+	memset(k, key, sizeof(k));
+	peer = nla_nest_start(msg, idx);
+	nla_put(msg, WGPEER_A_PUBLIC_KEY, sizeof(k), k);
+	if (ep)
+		put_sin(msg, WGPEER_A_ENDPOINT, ep);
+	nla_nest_end(msg, peer);
+}
+
+static bool endpoint_is(const struct sockaddr_storage *ss, const char *want)
+{
+	char buf[ENDPOINT_STRLEN];
+
+	if (!want)
+		return ss->ss_family == 0;
+	return !format_endpoint(ss, buf, sizeof(buf)) && !strcmp(buf, want);
+}
+
+static void test_wg_parse(struct tap *t)
+{
+	struct wg_device dev = { 0 };
+	uint8_t key[WG_KEY_LEN] = { 0 };
+	struct nlattr *peers;
+	struct nl_msg *m1, *m2, *bad;
+	int r1, r2;
+
+	m1 = genl_msg(WG_CMD_GET_DEVICE);
+	nla_put_u32(m1, WGDEVICE_A_IFINDEX, 4);
+	nla_put_string(m1, WGDEVICE_A_IFNAME, "wg0");
+	nla_put_u16(m1, WGDEVICE_A_LISTEN_PORT, 51820);
+	nla_put(m1, WGDEVICE_A_PUBLIC_KEY, sizeof(key), key);
+	peers = nla_nest_start(m1, WGDEVICE_A_PEERS);
+	put_peer(m1, 0, 0xaa, "192.0.2.1:51820");
+	put_peer(m1, 1, 0xbb, NULL);
+	nla_nest_end(m1, peers);
+
+	/* the second message carries on with peer 0xbb */
+	m2 = genl_msg(WG_CMD_GET_DEVICE);
+	peers = nla_nest_start(m2, WGDEVICE_A_PEERS);
+	put_peer(m2, 0, 0xbb, "[2001:db8::2]:1234");
+	put_peer(m2, 1, 0xcc, NULL);
+	nla_nest_end(m2, peers);
+
+	r1 = wg_parse_device(m1, &dev);
+	r2 = wg_parse_device(m2, &dev);
+	tap_ok(t, !r1 && !r2 && dev.ifindex == 4 && !strcmp(dev.ifname, "wg0") &&
+	       dev.listen_port == 51820 && dev.has_public_key,
+	       "wg: device attributes");
+	tap_ok(t, dev.n_peers == 3 && dev.peers[0].public_key[0] == 0xaa &&
+	       dev.peers[1].public_key[0] == 0xbb &&
+	       dev.peers[2].public_key[0] == 0xcc,
+	       "wg: a peer split over two messages is one peer");
+	tap_ok(t, dev.n_peers == 3 &&
+	       endpoint_is(&dev.peers[0].endpoint, "192.0.2.1:51820") &&
+	       endpoint_is(&dev.peers[1].endpoint, "[2001:db8::2]:1234") &&
+	       endpoint_is(&dev.peers[2].endpoint, NULL), "wg: peer endpoints");
+	free(dev.peers);
+	nlmsg_free(m1);
+	nlmsg_free(m2);
+
+	memset(&dev, 0, sizeof(dev));
+	bad = genl_msg(WG_CMD_GET_DEVICE);
+	peers = nla_nest_start(bad, WGDEVICE_A_PEERS);
+	{
+		struct nlattr *peer = nla_nest_start(bad, 0);
+		struct sockaddr_in6 sin6 = { .sin6_family = AF_INET };
+
+		nla_put(bad, WGPEER_A_PUBLIC_KEY, sizeof(key), key);
+		nla_put(bad, WGPEER_A_ENDPOINT, sizeof(sin6), &sin6);
+		nla_nest_end(bad, peer);
+	}
+	nla_nest_end(bad, peers);
+	tap_ok(t, wg_parse_device(bad, &dev) == -EBADMSG && !dev.n_peers,
+	       "wg: AF_INET endpoint of sockaddr_in6 size is refused");
+	nlmsg_free(bad);
+	free(dev.peers);
+
+	memset(&dev, 0, sizeof(dev));
+	bad = genl_msg(WG_CMD_GET_DEVICE);
+	peers = nla_nest_start(bad, WGDEVICE_A_PEERS);
+	{
+		struct nlattr *peer = nla_nest_start(bad, 0);
+
+		put_sin(bad, WGPEER_A_ENDPOINT, "192.0.2.1:1");
+		nla_nest_end(bad, peer);
+	}
+	nla_nest_end(bad, peers);
+	tap_ok(t, wg_parse_device(bad, &dev) == -EBADMSG,
+	       "wg: a peer without a key is refused");
+	nlmsg_free(bad);
+	free(dev.peers);
+
+	memset(&dev, 0, sizeof(dev));
+	bad = genl_msg(WG_CMD_GET_DEVICE);
+	nla_put(bad, WGDEVICE_A_PUBLIC_KEY, WG_KEY_LEN - 1, key);
+	tap_ok(t, wg_parse_device(bad, &dev) == -EBADMSG,
+	       "wg: a short device key is refused");
+	nlmsg_free(bad);
+
+	bad = genl_msg(WG_CMD_GET_DEVICE);
+	nla_put_u32(bad, WGDEVICE_A_LISTEN_PORT, 51820);
+	tap_ok(t, wg_parse_device(bad, &dev) == -EBADMSG,
+	       "wg: a listen port of the wrong size is refused");
+	nlmsg_free(bad);
+}
+
+static struct nl_msg *status_msg(void)
+{
+	struct nl_msg *msg = genl_msg(KH_CMD_GET_STATUS);
+	struct nlattr *nest;
+
+	nla_put_u32(msg, KH_A_VERSION, KH_GENL_VERSION);
+	nest = nla_nest_start(msg, KH_A_WATCH);
+	nla_put_u16(msg, KH_WATCH_A_PORT, 51820);
+	nla_put_u32(msg, KH_WATCH_A_IFINDEX, 4);
+	nla_put_string(msg, KH_WATCH_A_IFNAME, "wg0");
+	nla_nest_end(msg, nest);
+	nest = nla_nest_start(msg, KH_A_WATCH);
+	nla_put_u16(msg, KH_WATCH_A_PORT, 51821);
+	nla_put_u32(msg, KH_WATCH_A_IFINDEX, 5);
+	nla_nest_end(msg, nest);
+	return msg;
+}
+
+static void test_kh_parse(struct tap *t)
+{
+	struct kh_status st = { 0 };
+	struct kh_reflection r;
+	struct nlattr *nest;
+	struct nl_msg *msg;
+	uint8_t nonce[KH_NONCE_LEN] = { 1, 2, 3 };
+	int ret;
+
+	msg = status_msg();
+	nest = nla_nest_start(msg, KH_A_STATS);
+	nla_put(msg, KH_STAT_PAD, 0, NULL);
+	nla_put_u64(msg, KH_STAT_RX_REQUESTS, 3);
+	nla_put_u64(msg, 200, 7);
+	nla_nest_end(msg, nest);
+	ret = kh_parse_status(msg, &st);
+	tap_ok(t, !ret && st.version == KH_GENL_VERSION && st.n_watches == 2 &&
+	       st.watches[0].port == 51820 && st.watches[0].ifindex == 4 &&
+	       !strcmp(st.watches[0].ifname, "wg0") &&
+	       st.watches[1].port == 51821 && !st.watches[1].ifname[0],
+	       "kh: repeated watches");
+	tap_ok(t, !ret && st.n_counters == 2 &&
+	       st.counters[0].id == KH_STAT_RX_REQUESTS &&
+	       st.counters[0].value == 3 && st.counters[1].id == 200 &&
+	       st.counters[1].value == 7, "kh: counters, padding skipped");
+	tap_ok(t, kh_stat_name(KH_STAT_TX_ERRORS) &&
+	       !strcmp(kh_stat_name(KH_STAT_TX_ERRORS), "tx_errors") &&
+	       !strcmp(kh_stat_name(KH_STAT_RX_REQUESTS), "rx_requests") &&
+	       !kh_stat_name(KH_STAT_PAD) && !kh_stat_name(__KH_STAT_MAX) &&
+	       !kh_stat_name(200), "kh: counter names");
+	tap_ok(t, kh_msg_cmd(msg) == KH_CMD_GET_STATUS, "kh: command of a message");
+	kh_status_free(&st);
+	nlmsg_free(msg);
+
+	msg = status_msg();
+	nest = nla_nest_start(msg, KH_A_STATS);
+	nla_put_u32(msg, KH_STAT_RX_REQUESTS, 3);
+	nla_nest_end(msg, nest);
+	tap_ok(t, kh_parse_status(msg, &st) == -EBADMSG,
+	       "kh: a 32-bit counter is refused");
+	kh_status_free(&st);
+	nlmsg_free(msg);
+
+	msg = genl_msg(KH_CMD_GET_STATUS);
+	nest = nla_nest_start(msg, KH_A_WATCH);
+	nla_put_u32(msg, KH_WATCH_A_IFINDEX, 4);
+	nla_nest_end(msg, nest);
+	tap_ok(t, kh_parse_status(msg, &st) == -EBADMSG,
+	       "kh: a watch without a port is refused");
+	kh_status_free(&st);
+	nlmsg_free(msg);
+
+	msg = genl_msg(KH_CMD_GET_STATUS);
+	nest = nla_nest_start(msg, KH_A_WATCH);
+	nla_put_u16(msg, KH_WATCH_A_PORT, 1);
+	nla_put_string(msg, KH_WATCH_A_IFNAME, "a-name-far-too-long");
+	nla_nest_end(msg, nest);
+	tap_ok(t, kh_parse_status(msg, &st) == -EBADMSG,
+	       "kh: an over-long ifname is refused");
+	kh_status_free(&st);
+	nlmsg_free(msg);
+
+	msg = genl_msg(KH_CMD_REFLECTION);
+	nla_put_u16(msg, KH_A_PORT, 51820);
+	put_sin(msg, KH_A_REFLECTOR, "198.51.100.1:51820");
+	put_sin(msg, KH_A_ENDPOINT, "[2001:db8::7]:40312");
+	nla_put(msg, KH_A_NONCE, sizeof(nonce), nonce);
+	nla_put_u32(msg, KH_A_RTT_US, 812);
+	ret = kh_parse_reflection(msg, &r);
+	tap_ok(t, !ret && r.port == 51820 &&
+	       endpoint_is(&r.reflector, "198.51.100.1:51820") &&
+	       endpoint_is(&r.endpoint, "[2001:db8::7]:40312") &&
+	       r.has_nonce && !memcmp(r.nonce, nonce, sizeof(nonce)) &&
+	       r.has_rtt && r.rtt_us == 812 && !r.has_age,
+	       "kh: reflection event");
+	nlmsg_free(msg);
+
+	msg = genl_msg(KH_CMD_REFLECTION);
+	nla_put_u16(msg, KH_A_PORT, 51820);
+	put_sin(msg, KH_A_REFLECTOR, "198.51.100.1:51820");
+	tap_ok(t, kh_parse_reflection(msg, &r) == -EBADMSG,
+	       "kh: a reflection without an endpoint is refused");
+	nlmsg_free(msg);
+
+	msg = genl_msg(KH_CMD_REFLECTION);
+	nla_put_u16(msg, KH_A_PORT, 51820);
+	put_sin(msg, KH_A_REFLECTOR, "198.51.100.1:51820");
+	put_sin(msg, KH_A_ENDPOINT, "203.0.113.1:40312");
+	nla_put(msg, KH_A_NONCE, sizeof(nonce) - 1, nonce);
+	tap_ok(t, kh_parse_reflection(msg, &r) == -EBADMSG,
+	       "kh: a short nonce is refused");
+	nlmsg_free(msg);
+
+	msg = genl_msg(KH_CMD_REFLECTION);
+	nla_put_u16(msg, KH_A_PORT, 51820);
+	{
+		struct sockaddr_in sin = { .sin_family = AF_INET6 };
+
+		nla_put(msg, KH_A_REFLECTOR, sizeof(sin), &sin);
+	}
+	put_sin(msg, KH_A_ENDPOINT, "203.0.113.1:40312");
+	tap_ok(t, kh_parse_reflection(msg, &r) == -EBADMSG,
+	       "kh: AF_INET6 in a sockaddr_in is refused");
+	nlmsg_free(msg);
+}
+
+/* ---- the request path, against the host kernel's nlctrl ----------------- */
+
+static int count(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int fail_first(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(*(int *)arg)++;
+	return -E2BIG;
+}
+
+static struct nl_msg *ctrl_msg(uint8_t cmd, int flags, const char *name)
+{
+	struct nl_msg *msg = khnl_msg(GENL_ID_CTRL, cmd, 1, flags);
+
+	if (msg && name)
+		nla_put_string(msg, CTRL_ATTR_FAMILY_NAME, name);
+	return msg;
+}
+
+static void test_live(struct tap *t)
+{
+	struct nl_sock *ev;
+	struct khnl nl;
+	struct nl_msg *msg;
+	int ret, n;
+
+	ret = khnl_open(&nl);
+	if (ret) {
+		tap_skip(t, "live nlctrl tests", strerror(-ret));
+		return;
+	}
+	tap_ok(t, khnl_resolve(&nl, "nlctrl") == GENL_ID_CTRL,
+	       "live: resolve nlctrl");
+	tap_ok(t, khnl_resolve(&nl, "kh_nosuch") == -ENOENT,
+	       "live: a missing family is -ENOENT");
+
+	n = 0;
+	ret = khnl_request(&nl, ctrl_msg(CTRL_CMD_GETFAMILY, 0, "nlctrl"),
+			   count, &n);
+	tap_ok(t, !ret && n == 1, "live: do with a reply and an ACK (%d, %d)",
+	       ret, n);
+
+	n = 0;
+	ret = khnl_request(&nl, ctrl_msg(CTRL_CMD_GETFAMILY, 0,
+					 "kh_nosuch"), count, &n);
+	tap_ok(t, ret == -ENOENT && n == 0, "live: the kernel's -errno is kept (%d)",
+	       ret);
+
+	n = 0;
+	ret = khnl_request(&nl, ctrl_msg(CTRL_CMD_GETFAMILY, NLM_F_DUMP, NULL),
+			   count, &n);
+	tap_ok(t, !ret && n >= 1, "live: dump up to NLMSG_DONE (%d families)",
+	       n);
+
+	n = 0;
+	ret = khnl_request(&nl, ctrl_msg(CTRL_CMD_GETFAMILY, NLM_F_DUMP, NULL),
+			   fail_first, &n);
+	tap_ok(t, ret == -E2BIG && n == 1,
+	       "live: a parse error fails the request, once");
+	n = 0;
+	ret = khnl_request(&nl, ctrl_msg(CTRL_CMD_GETFAMILY, 0, "nlctrl"),
+			   count, &n);
+	tap_ok(t, !ret && n == 1, "live: the socket was drained after it");
+
+	/* strict policy of GETPOLICY: an unknown attribute earns an extack */
+	msg = khnl_msg(GENL_ID_CTRL, CTRL_CMD_GETPOLICY, 1, NLM_F_DUMP);
+	nla_put_string(msg, CTRL_ATTR_FAMILY_NAME, "nlctrl");
+	nla_put_u32(msg, 1000, 0);
+	ret = khnl_request(&nl, msg, count, &n);
+	tap_ok(t, ret < 0, "live: a refused dump fails (%d)", ret);
+	if (nl.ext_msg[0])
+		tap_ok(t, true, "live: extack message kept: '%s'", nl.ext_msg);
+	else
+		tap_skip(t, "live: extack message", "this kernel sent none");
+
+	ret = khnl_events_open(&nl, "nlctrl", "notify", &ev);
+	if (tap_ok(t, !ret, "live: join nlctrl's notify group (%d)", ret)) {
+		n = 0;
+		ret = khnl_events_read(ev, count, &n);
+		tap_ok(t, !ret && !n, "live: reading no events does not block");
+		nl_socket_free(ev);
+	}
+	tap_ok(t, khnl_events_open(&nl, "nlctrl", "no_such_group", &ev) ==
+	       -ENOENT, "live: a missing group is -ENOENT");
+
+	khnl_close(&nl);
+}
+
+int main(void)
+{
+	struct tap t = { 0 };
+
+	test_extack(&t);
+	test_wg_parse(&t);
+	test_kh_parse(&t);
+	test_live(&t);
+	return tap_done(&t);
+}

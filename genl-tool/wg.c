@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Reading a device from WireGuard's own generic-netlink family. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netlink/attr.h>
+#include <netlink/genl/genl.h>
+
+#include "util.h"
+#include "wg.h"
+
+static struct nla_policy device_policy[WGDEVICE_A_MAX + 1] = {
+	[WGDEVICE_A_IFINDEX]	 = { .type = NLA_U32, .maxlen = 4 },
+	[WGDEVICE_A_IFNAME]	 = { .type = NLA_STRING, .maxlen = IF_NAMESIZE },
+	[WGDEVICE_A_PUBLIC_KEY]	 = { .minlen = WG_KEY_LEN, .maxlen = WG_KEY_LEN },
+	[WGDEVICE_A_LISTEN_PORT] = { .type = NLA_U16, .maxlen = 2 },
+	[WGDEVICE_A_PEERS]	 = { .type = NLA_NESTED },
+};
+
+static struct nla_policy peer_policy[WGPEER_A_MAX + 1] = {
+	[WGPEER_A_PUBLIC_KEY]	= { .minlen = WG_KEY_LEN, .maxlen = WG_KEY_LEN },
+	[WGPEER_A_ENDPOINT]	= { .minlen = sizeof(struct sockaddr_in),
+				    .maxlen = sizeof(struct sockaddr_in6) },
+};
+
+static struct wg_peer *peer_for_key(struct wg_device *dev, const void *key)
+{
+	struct wg_peer *p;
+
+	/*
+	 * A peer too big for one message continues at the start of the next,
+	 * under the same key: it can only be the last one seen.
+	 */
+	if (dev->n_peers &&
+	    !memcmp(dev->peers[dev->n_peers - 1].public_key, key, WG_KEY_LEN))
+		return &dev->peers[dev->n_peers - 1];
+
+	if (dev->n_peers == dev->cap_peers) {
+		size_t cap = dev->cap_peers ? dev->cap_peers * 2 : 8;
+
+		p = reallocarray(dev->peers, cap, sizeof(*p));
+		if (!p)
+			return NULL;
+		dev->peers = p;
+		dev->cap_peers = cap;
+	}
+	p = &dev->peers[dev->n_peers++];
+	memset(p, 0, sizeof(*p));
+	memcpy(p->public_key, key, WG_KEY_LEN);
+	return p;
+}
+
+static int parse_peer(struct wg_device *dev, struct nlattr *nest)
+{
+	struct nlattr *tb[WGPEER_A_MAX + 1];
+	struct sockaddr_storage ss;
+	struct wg_peer *peer;
+
+	if (nla_parse_nested(tb, WGPEER_A_MAX, nest, peer_policy) < 0 ||
+	    !tb[WGPEER_A_PUBLIC_KEY])
+		return -EBADMSG;
+	if (tb[WGPEER_A_ENDPOINT] &&
+	    sockaddr_from_bytes(nla_data(tb[WGPEER_A_ENDPOINT]),
+				nla_len(tb[WGPEER_A_ENDPOINT]), &ss))
+		return -EBADMSG;
+
+	peer = peer_for_key(dev, nla_data(tb[WGPEER_A_PUBLIC_KEY]));
+	if (!peer)
+		return -ENOMEM;
+	if (tb[WGPEER_A_ENDPOINT])
+		peer->endpoint = ss;
+	return 0;
+}
+
+int wg_parse_device(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[WGDEVICE_A_MAX + 1], *nest;
+	struct wg_device *dev = arg;
+	int rem, ret;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, WGDEVICE_A_MAX,
+			  device_policy) < 0)
+		return -EBADMSG;
+
+	/* device attributes come in the first message of the dump only */
+	if (tb[WGDEVICE_A_IFINDEX])
+		dev->ifindex = nla_get_u32(tb[WGDEVICE_A_IFINDEX]);
+	if (tb[WGDEVICE_A_IFNAME])
+		nla_strlcpy(dev->ifname, tb[WGDEVICE_A_IFNAME],
+			    sizeof(dev->ifname));
+	if (tb[WGDEVICE_A_LISTEN_PORT])
+		dev->listen_port = nla_get_u16(tb[WGDEVICE_A_LISTEN_PORT]);
+	if (tb[WGDEVICE_A_PUBLIC_KEY]) {
+		memcpy(dev->public_key, nla_data(tb[WGDEVICE_A_PUBLIC_KEY]),
+		       WG_KEY_LEN);
+		dev->has_public_key = true;
+	}
+	if (tb[WGDEVICE_A_PEERS]) {
+		nla_for_each_nested(nest, tb[WGDEVICE_A_PEERS], rem) {
+			ret = parse_peer(dev, nest);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+void wg_device_free(struct wg_device *dev)
+{
+	if (!dev)
+		return;
+	free(dev->peers);
+	free(dev);
+}
+
+/*
+ * One device, by name or (ifname NULL) by index.  -ENODEV: no such
+ * interface; -EOPNOTSUPP: not a WireGuard one; -WG_ENOFAMILY: WireGuard
+ * is not there at all.
+ */
+int wg_get_device(struct khnl *nl, const char *ifname, uint32_t ifindex,
+		  struct wg_device **out)
+{
+	struct wg_device *dev;
+	struct nl_msg *msg;
+	int ret;
+
+	*out = NULL;
+	if (ifname && (!*ifname || strlen(ifname) >= IF_NAMESIZE))
+		return -ENODEV;
+	if (!nl->wg_family) {
+		ret = khnl_resolve(nl, WG_GENL_NAME);
+		if (ret == -ENOENT)
+			return -WG_ENOFAMILY;
+		if (ret < 0)
+			return ret;
+		nl->wg_family = ret;
+	}
+
+	msg = khnl_msg(nl->wg_family, WG_CMD_GET_DEVICE, WG_GENL_VERSION,
+		       NLM_F_DUMP);
+	if (!msg)
+		return -ENOMEM;
+	/* exactly one of the two: newer kernels reject anything more */
+	if (ifname)
+		ret = nla_put_string(msg, WGDEVICE_A_IFNAME, ifname);
+	else
+		ret = nla_put_u32(msg, WGDEVICE_A_IFINDEX, ifindex);
+	dev = calloc(1, sizeof(*dev));
+	if (ret < 0 || !dev) {
+		nlmsg_free(msg);
+		free(dev);
+		return -ENOMEM;
+	}
+
+	ret = khnl_request(nl, msg, wg_parse_device, dev);
+	if (!ret && !dev->ifindex)
+		ret = -EBADMSG;
+	if (ret) {
+		wg_device_free(dev);
+		return ret;
+	}
+	*out = dev;
+	return 0;
+}
+
+void wg_perror(const struct khnl *nl, int err, const char *dev)
+{
+	switch (-err) {
+	case ENODEV:
+		kh_err("%s: no such WireGuard device", dev);
+		break;
+	case EOPNOTSUPP:
+		kh_err("%s: not a WireGuard device", dev);
+		break;
+	case WG_ENOFAMILY:
+		kh_err("%s: no such WireGuard device (WireGuard is not loaded)",
+		       dev);
+		break;
+	default:
+		khnl_perror(nl, err, "%s: reading the WireGuard device", dev);
+	}
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Reading a device from WireGuard's own generic-netlink family. */
+#ifndef KHCTL_WG_H
+#define KHCTL_WG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <linux/wireguard.h>
+
+#include "nl.h"
+
+struct wg_peer {
+	uint8_t public_key[WG_KEY_LEN];
+	struct sockaddr_storage endpoint;	/* ss_family 0: none */
+};
+
+struct wg_device {
+	uint32_t ifindex;
+	char ifname[IF_NAMESIZE];
+	uint16_t listen_port;			/* 0 while down */
+	bool has_public_key;
+	uint8_t public_key[WG_KEY_LEN];
+	struct wg_peer *peers;
+	size_t n_peers;
+	size_t cap_peers;
+};
+
+/* Returned when the wireguard family itself is missing. */
+#define WG_ENOFAMILY	EPROTONOSUPPORT
+
+int wg_get_device(struct khnl *nl, const char *ifname, uint32_t ifindex,
+		  struct wg_device **out);
+void wg_device_free(struct wg_device *dev);
+void wg_perror(const struct khnl *nl, int err, const char *dev);
+
+/* The parser behind wg_get_device(), for the unit tests. */
+int wg_parse_device(struct nl_msg *msg, void *arg);
+
+#endif
