@@ -73,7 +73,7 @@ unit:
 
 check: deps
 	-@$(MAKE) --no-print-directory khctl kmods
-	@selftests/run.sh
+	@selftests/run.sh --keep-going
 
 demo: deps
 	-@$(MAKE) --no-print-directory khctl kmods

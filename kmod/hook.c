@@ -155,21 +155,29 @@ static int nr_watches(const struct kh_net *kn)
 	return n;
 }
 
+/*
+ * Watch @port for @ifindex.  A watch of the same interface under an older
+ * port moves to the new one and keeps its mesh key: the listen port of a
+ * WireGuard device may change, the mesh it belongs to does not.
+ */
 int kh_hook_watch(struct kh_net *kn, __be16 port, int ifindex,
 		  const char *ifname)
 {
-	struct kh_watch *w = NULL;
+	struct kh_watch *w = NULL, *same_if = NULL, *free_slot = NULL;
 	int i, ret = 0;
 
 	mutex_lock(&kn->lock);
 	for (i = 0; i < KH_MAX_WATCHES; i++) {
-		if (kn->watches[i].port == port) {
-			w = &kn->watches[i];
-			break;
-		}
-		if (!w && !kn->watches[i].port)
-			w = &kn->watches[i];
+		struct kh_watch *c = &kn->watches[i];
+
+		if (c->port == port)
+			w = c;
+		else if (c->port && c->ifindex == ifindex && !same_if)
+			same_if = c;
+		else if (!c->port && !free_slot)
+			free_slot = c;
 	}
+	w = w ?: same_if ?: free_slot;
 	if (!w) {
 		ret = -ENOSPC;
 		goto out;

@@ -30,9 +30,10 @@
  *	reply: KH_A_VERSION, KH_A_WATCH (multi), KH_A_STATS
  * KH_CMD_WATCH (do)
  *	KH_A_PORT (required), KH_A_IFINDEX (required), KH_A_IFNAME.
- *	Watch the port for probes; the interface is a label that tells khctl
- *	which WireGuard device the port belongs to.  Watching a watched port
- *	again updates its label.
+ *	Watch the port for probes; the interface tells khctl which WireGuard
+ *	device the port belongs to.  Watching a watched port again updates
+ *	its label; a watch of the same interface under another port moves to
+ *	this one and keeps its mesh key (the device's listen port changed).
  * KH_CMD_UNWATCH (do)
  *	KH_A_PORT (required).  Stop watching; ENOENT if it was not watched.
  * KH_CMD_PROBE (do)
