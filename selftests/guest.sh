@@ -1,0 +1,191 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Inside the VM (run.sh boots it): load WireGuard and kh_reflect, run every
+# selftests/tests/*.sh, then check that the module unloads and that the kernel
+# log holds no splat.  Results are lines "KHTEST ok|fail|skip SECONDS NAME",
+# a skip reason after a tab, between "KHTEST begin KVER" and "KHTEST end";
+# "KHTEST run NAME" announces a test, so that a test that kills the VM is
+# named.  Every other line starts with "# ".  Exits 0 once it has reported
+# everything.
+#
+# Environment (from run.sh): KH_REPO, KH_BUILD, KHCTL, KH_FILTER,
+# KH_KEEP_GOING, KH_TEST_TIMEOUT.
+
+exec </dev/null 2>&1
+set -u
+shopt -s extglob
+export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+here=$(cd "$(dirname "$0")" && pwd)
+cd / || exit 1
+
+export KH_REPO=${KH_REPO:-$(cd "$here/.." && pwd)}
+KVER=$(uname -r)
+export KVER
+export KHCTL=${KHCTL:-$KH_REPO/genl-tool/khctl}
+export KMOD=${KH_BUILD:-$KH_REPO/build}/$KVER/kh_reflect.ko
+filter=${KH_FILTER:-*}
+keep_going=${KH_KEEP_GOING:-1}
+test_timeout=${KH_TEST_TIMEOUT:-120}
+
+now_us() { echo "${EPOCHREALTIME/./}"; }
+secs_since() {
+	local d=$(( ($(now_us) - $1) / 100000 ))
+	echo "$((d / 10)).$((d % 10))"
+}
+# Prefix every line with "# ", a last line without its newline too.
+indent() {
+	local l
+
+	while IFS= read -r l || [ -n "$l" ]; do
+		printf '# %s\n' "$l"
+	done
+}
+
+# result ok|fail|skip NAME START_US [REASON]
+result() {
+	printf 'KHTEST %s %s %s%s\n' "$1" "$(secs_since "$3")" "$2" "${4:+$'\t'$4}"
+}
+
+loaded() { grep -q "^$1 " /proc/modules; }
+
+# What the kernel says when something went wrong (with a taint besides);
+# "BUG kmalloc-64 (...): Poison overwritten" is slub_debug's (run.sh turns it
+# on: Debian's kernels have no KASAN).
+splat='WARNING:|BUG:|BUG [^ ]+ \(|Oops|KASAN|general protection|refcount_t|unreferenced object|list_add corruption|list_del corruption'
+
+load_kmod() {
+	if [ ! -f "$KMOD" ]; then
+		echo "no $KMOD: build it first (make kmods)"
+		return 1
+	fi
+	insmod "$KMOD"
+}
+
+# Root is the host's, read-only but for overlays (/tmp among them) that
+# virtme-ng puts on top.  The tests get a scratch directory of their own on the
+# guest's /run tmpfs; /tmp stays as it is, since the repository (or khctl) may
+# well live there on the host.
+export TMPDIR=/run/kh-tmp
+mkdir -p "$TMPDIR"
+mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
+
+echo "KHTEST begin $KVER"
+echo "# $(uname -a)"
+echo "# $(nproc) CPUs, $(awk '/MemTotal/ { print int($2 / 1024) " MiB" }' /proc/meminfo)"
+
+t0=$(now_us)
+if out=$(modprobe wireguard 2>&1) && loaded wireguard; then
+	result ok "modprobe wireguard" "$t0"
+else
+	echo "$out" | indent
+	result fail "modprobe wireguard" "$t0"
+fi
+
+t0=$(now_us)
+module_ok=0
+if out=$(load_kmod 2>&1) && loaded kh_reflect; then
+	module_ok=1
+	result ok "insmod kh_reflect.ko" "$t0"
+else
+	echo "$out" | indent
+	dmesg | tail -n 20 | indent
+	result fail "insmod kh_reflect.ko" "$t0"
+fi
+
+# run_test FILE: its own process and process group, with a timeout.  The
+# output goes to a file that tail streams until the test's process is reaped,
+# so a daemon the test leaves behind holding its stdout cannot stall us;
+# whatever is left in its process group is then killed.
+run_test() {
+	local t=$1 name=${1##*/} out=$TMPDIR/test.out t0 pid reader rc left
+
+	echo "KHTEST run $name"
+	echo "kh-selftests: running $name" >/dev/kmsg
+	t0=$(now_us)
+	: >"$out"
+	timeout -k 5 "$test_timeout" bash "$t" </dev/null >"$out" 2>&1 &
+	pid=$!
+	tail -s 0.2 -n +1 -f --pid="$pid" "$out" | indent &
+	reader=$!
+	wait "$pid"
+	rc=$?
+	wait "$reader"
+	kill -KILL -- "-$pid" 2>/dev/null
+
+	if dmesg | sed -n "/kh-selftests: running $name\$/,\$p" | grep -q -E "$splat"; then
+		echo "# the kernel log shows a splat since $name began (see 'kernel log clean')"
+	fi
+	case $rc in
+	0) result ok "$name" "$t0" ;;
+	4) result skip "$name" "$t0" "$(sed -n 's/^SKIP: //p' "$out" | head -n 1)" ;;
+	124|137) result fail "$name" "$t0" "timed out after ${test_timeout}s" ;;
+	*) result fail "$name" "$t0" "exit $rc" ;;
+	esac
+
+	left=$(ip netns list | cut -d' ' -f1 | tr '\n' ' ')
+	if [ -n "$left" ]; then
+		echo "# $name left network namespaces behind: $left(deleted)"
+		ip -all netns delete
+	fi
+	[ "$rc" = 0 ] || [ "$rc" = 4 ]
+}
+
+if [ "$module_ok" = 1 ]; then
+	for t in "$here"/tests/*.sh; do
+		[ -f "$t" ] || continue
+		# shellcheck disable=SC2053 # $filter is a glob on purpose
+		[[ ${t##*/} == $filter ]] || continue
+		run_test "$t"
+		rc=$?
+		if ! loaded kh_reflect; then
+			t0=$(now_us)
+			if ! out=$(load_kmod 2>&1); then
+				echo "$out" | indent
+				result fail "insmod kh_reflect.ko again after ${t##*/}" "$t0"
+				module_ok=0
+				break
+			fi
+		fi
+		if [ "$rc" != 0 ] && [ "$keep_going" = 0 ]; then
+			echo "# stopping at the first failure (--keep-going runs everything)"
+			break
+		fi
+	done
+fi
+
+t0=$(now_us)
+if loaded kh_reflect; then
+	if out=$(timeout 60 rmmod kh_reflect 2>&1) && ! loaded kh_reflect; then
+		result ok "rmmod clean" "$t0"
+	else
+		echo "$out" | indent
+		result fail "rmmod clean" "$t0"
+	fi
+else
+	result skip "rmmod clean" "$t0" "kh_reflect is not loaded"
+fi
+
+# WARN, BUG, oopses, refcount and list corruption, slub_debug's findings: all
+# say so in the log and leave a taint.  The log has a "kh-selftests: running
+# NAME" line before each test.
+t0=$(now_us)
+first=$(dmesg | grep -n -m 1 -E "$splat" | cut -d: -f1)
+tainted=$(cat /proc/sys/kernel/tainted)
+# B bad page, D died, W warning, L soft lockup.
+bad_taint=$(( tainted & ((1 << 5) | (1 << 7) | (1 << 9) | (1 << 14)) ))
+if [ -z "$first" ] && [ "$bad_taint" = 0 ]; then
+	result ok "kernel log clean" "$t0"
+else
+	echo "# tainted: $tainted"
+	if [ -n "$first" ]; then
+		dmesg | tail -n "+$first" | indent
+	else
+		dmesg | tail -n 50 | indent
+	fi
+	result fail "kernel log clean" "$t0"
+fi
+
+echo "KHTEST end"
+exit 0

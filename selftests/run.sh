@@ -1,0 +1,349 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run every kh_reflect test: the host tests (selftests/host/*.sh), then, for
+# each kernel, one virtme-ng boot that runs selftests/guest.sh, which loads the
+# module and runs selftests/tests/*.sh.  Prints TAP lines as results come and
+# ends with "N passed, N failed[, N skipped]"; exits 0 iff nothing failed.
+#
+# usage: selftests/run.sh [--kernel KVER]... [--filter GLOB] [--keep-going]
+#
+#   --kernel KVER   test this kernel (repeatable); default: every kernel with
+#                   both /boot/vmlinuz-KVER and /lib/modules/KVER/build
+#   --filter GLOB   run only the tests whose file name matches GLOB, an extglob
+#                   ('40-*', '@(10|40)-*'); a kernel with no matching VM test
+#                   is not booted
+#   --keep-going    run everything; by default the run stops at the first
+#                   failure (no further host test, no further kernel; in the VM
+#                   the module unload and kernel log checks still run)
+#
+# Expects build/KVER/kh_reflect.ko and genl-tool/khctl (make check builds
+# them).  Environment: KH_KVM=auto|0|1 (0: plain emulation, 1: KVM without
+# a trial boot), KH_KVM_TRIAL_TIMEOUT (s, 60), KH_BOOT_TIMEOUT (s, per boot,
+# 1200), KH_TEST_TIMEOUT (s, per VM test, 120),
+# KH_HOST_TEST_TIMEOUT (s, per host test, 1800), KH_VM_MEMORY (2G),
+# KH_VM_CPUS (2), KH_KERNEL_ARGS (kernel command line, slub_debug=FZP), KH_BUILD
+# (where the modules are, build/), KHCTL (genl-tool/khctl).
+
+set -u
+shopt -s extglob
+export LC_ALL=C
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=${here%/*}
+cd "$top" || exit 2
+
+usage() {
+	sed -n '9,19s/^# \{0,1\}//p' "$here/run.sh" >&2
+	exit 2
+}
+
+kernels=()
+filter='*'
+keep_going=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) [ $# -ge 2 ] || usage; kernels+=("$2"); shift ;;
+	--kernel=*) kernels+=("${1#*=}") ;;
+	--filter) [ $# -ge 2 ] || usage; filter=$2; shift ;;
+	--filter=*) filter=${1#*=} ;;
+	--keep-going) keep_going=1 ;;
+	-h|--help) usage ;;
+	*) echo "run.sh: unknown argument '$1'" >&2; usage ;;
+	esac
+	shift
+done
+
+build=${KH_BUILD:-$top/build}
+khctl=${KHCTL:-$top/genl-tool/khctl}
+boot_timeout=${KH_BOOT_TIMEOUT:-1200}
+test_timeout=${KH_TEST_TIMEOUT:-120}
+host_test_timeout=${KH_HOST_TEST_TIMEOUT:-1800}
+vm_memory=${KH_VM_MEMORY:-2G}
+vm_cpus=${KH_VM_CPUS:-2}
+# Debian's kernels have no KASAN: slab poisoning and red zones at least make
+# a use after free or an overflow in the module say so in the kernel log.
+kernel_args=${KH_KERNEL_ARGS-slub_debug=FZP}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/kh-selftests.XXXXXX") || exit 2
+keep_tmp=0
+child=
+cleanup() {
+	[ -n "$child" ] && kill -TERM "$child" 2>/dev/null
+	[ "$keep_tmp" = 1 ] || rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- TAP ------------------------------------------------------------------
+
+n=0 passed=0 failed=0 skipped=0
+
+now_us() { echo "${EPOCHREALTIME/./}"; }
+
+# secs_since START_US: elapsed seconds with one decimal
+secs_since() {
+	local d=$(( ($(now_us) - $1) / 100000 ))
+	echo "$((d / 10)).$((d % 10))"
+}
+
+# Prefix every line with "# ", a last line without its newline too.
+indent() {
+	local l
+
+	while IFS= read -r l || [ -n "$l" ]; do
+		printf '# %s\n' "$l"
+	done
+}
+
+# report ok|fail|skip NAME SECONDS [REASON]
+report() {
+	local st=$1 name=$2 secs=$3 reason=${4:-}
+
+	n=$((n + 1))
+	case $st in
+	ok)	passed=$((passed + 1)); echo "ok $n - $name (${secs}s)" ;;
+	skip)	skipped=$((skipped + 1))
+		echo "ok $n - $name (${secs}s) # SKIP${reason:+ $reason}" ;;
+	*)	failed=$((failed + 1))
+		echo "not ok $n - $name (${secs}s)${reason:+ # $reason}" ;;
+	esac
+}
+
+finish() {
+	local line="$passed passed, $failed failed"
+
+	[ "$skipped" -gt 0 ] && line+=", $skipped skipped"
+	echo "1..$n"
+	echo "$line"
+	[ "$failed" -eq 0 ]
+	exit
+}
+
+stop_if_failed() {
+	if [ "$failed" -gt 0 ] && [ "$keep_going" = 0 ]; then
+		echo "# stopping at the first failure (--keep-going runs everything)"
+		finish
+	fi
+}
+
+echo "TAP version 13"
+
+# ---- host tests -----------------------------------------------------------
+
+# run_host_test FILE: exit 0 pass, 4 skip, else fail.  The output goes to a
+# file that tail streams until the test's process is reaped, so a daemon the
+# test leaves behind holding its stdout cannot stall the run; whatever is left
+# in its process group is then killed.
+run_host_test() {
+	local t=$1 name=${1##*/} out=$tmp/host.out t0 pid reader rc reason
+
+	t0=$(now_us)
+	: >"$out"
+	timeout -k 10 "$host_test_timeout" "$t" </dev/null >"$out" 2>&1 &
+	pid=$!
+	child=$pid
+	tail -s 0.2 -n +1 -f --pid="$pid" "$out" | indent &
+	reader=$!
+	wait "$pid"
+	rc=$?
+	wait "$reader"
+	child=
+	kill -KILL -- "-$pid" 2>/dev/null
+	case $rc in
+	0) report ok "$name" "$(secs_since "$t0")" ;;
+	4) reason=$(sed -n 's/^SKIP: //p' "$out" | head -n 1)
+	   report skip "$name" "$(secs_since "$t0")" "$reason" ;;
+	124|137) report fail "$name" "$(secs_since "$t0")" "timed out after ${host_test_timeout}s" ;;
+	*) report fail "$name" "$(secs_since "$t0")" "exit $rc" ;;
+	esac
+}
+
+for t in "$top"/selftests/host/*.sh; do
+	[ -f "$t" ] && [ -x "$t" ] || continue
+	# shellcheck disable=SC2053 # $filter is a glob on purpose
+	[[ ${t##*/} == $filter ]] || continue
+	run_host_test "$t"
+	stop_if_failed
+done
+
+# ---- kernels --------------------------------------------------------------
+
+if [ ${#kernels[@]} -eq 0 ]; then
+	if [ -f "$top/selftests/kernels.sh" ]; then
+		. "$top/selftests/kernels.sh"
+		mapfile -t kernels < <(kh_kernels)
+	else
+		for d in /lib/modules/*/build; do
+			v=${d%/build}; v=${v##*/}
+			[ -f "$d/Makefile" ] && [ -f "/boot/vmlinuz-$v" ] && kernels+=("$v")
+		done
+	fi
+fi
+
+guest_tests=0
+for t in "$top"/selftests/tests/*.sh; do
+	# shellcheck disable=SC2053
+	[ -f "$t" ] && [[ ${t##*/} == $filter ]] && guest_tests=$((guest_tests + 1))
+done
+
+vng_base=(vng --memory "$vm_memory" --cpus "$vm_cpus")
+# virtme-ng runs the script as the host user unless told otherwise.
+[ "$(id -u)" = 0 ] || vng_base+=(--user root)
+
+# A /dev/kvm that opens is not enough: on some of our machines it exists but
+# a guest kernel cannot run under it.  So boot once with KVM, with a short
+# timeout, and use KVM only if that guest runs and says its hypervisor is KVM
+# (QEMU is started with accel=kvm:tcg and may quietly fall back to TCG).
+# Decided once per run.
+kvm_args=
+kvm_decided=0
+decide_kvm() {
+	local kver=$1 t0 log=$tmp/kvm-trial.log
+
+	[ "$kvm_decided" = 1 ] && return
+	kvm_decided=1
+	case ${KH_KVM:-auto} in
+	0) kvm_args=--disable-kvm; echo "# KVM: off (KH_KVM=0)"; return ;;
+	1) kvm_args=; echo "# KVM: on (KH_KVM=1)"; return ;;
+	esac
+	# A character device that opens read-write (virtme-ng only checks that
+	# it opens).
+	if ! [ -c /dev/kvm ] || ! (exec 3<>/dev/kvm) 2>/dev/null; then
+		kvm_args=--disable-kvm
+		echo "# KVM: no usable /dev/kvm: plain emulation (--disable-kvm)"
+		return
+	fi
+	t0=$(now_us)
+	timeout -k 5 "${KH_KVM_TRIAL_TIMEOUT:-60}" "${vng_base[@]}" \
+		--run "/boot/vmlinuz-$kver" \
+		--exec 'dmesg | grep -q "Hypervisor detected: KVM" && echo kh-kvm-works' \
+		</dev/null >"$log" 2>&1 &
+	child=$!
+	wait "$child"
+	child=
+	if grep -q '^kh-kvm-works' "$log"; then
+		kvm_args=
+		echo "# KVM: a trial guest booted in $(secs_since "$t0")s: using KVM"
+	else
+		kvm_args=--disable-kvm
+		echo "# KVM: /dev/kvm is there but a trial guest did not run" \
+		     "($(secs_since "$t0")s): plain emulation (--disable-kvm)"
+		tail -n 5 "$log" | indent
+	fi
+}
+
+# boot KVER: one VM, the whole guest suite inside.  Lines starting with
+# "KHTEST " are results; everything else on the guest's stdout is shown
+# indented.  The kernel console goes to a log file, shown on failure.
+boot() {
+	local kver=$1 fifo=$tmp/vm.out console=$tmp/console-$1.log
+	local t0 cmd line st secs rest name reason rc
+	local began=0 ended=0 guest_kver='' why='' running='' t_run=''
+
+	decide_kvm "$kver"
+	cmd=$(printf '%q=%q ' KH_REPO "$top" KH_BUILD "$build" KHCTL "$khctl" KH_FILTER "$filter" \
+		KH_KEEP_GOING "$keep_going" KH_TEST_TIMEOUT "$test_timeout")
+	cmd+="exec bash $(printf %q "$top/selftests/guest.sh")"
+
+	echo "# $kver: booting (${kvm_args:-KVM}, $vm_cpus CPUs, $vm_memory${kernel_args:+, $kernel_args})"
+	rm -f "$fifo"
+	mkfifo "$fifo" || exit 2
+	t0=$(now_us)
+	# --verbose sends the kernel console to stderr (our log file) instead of
+	# nowhere; the script's own stdout is a separate virtio port, so console
+	# messages never land inside our result lines.  All three descriptors
+	# are private: QEMU sets O_NONBLOCK on them.
+	timeout -k 30 "$boot_timeout" "${vng_base[@]}" $kvm_args --verbose \
+		--run "/boot/vmlinuz-$kver" \
+		${kernel_args:+--append "$kernel_args"} \
+		--exec "$cmd" </dev/null >"$fifo" 2>"$console" &
+	child=$!
+
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		case $line in
+		"KHTEST begin"*)
+			began=1
+			guest_kver=${line#KHTEST begin }
+			if [ "$guest_kver" = "$kver" ]; then
+				report ok "$kver: VM booted" "$(secs_since "$t0")"
+			else
+				report fail "$kver: VM booted" "$(secs_since "$t0")" \
+					"guest runs '$guest_kver'"
+			fi
+			;;
+		"KHTEST end"*)
+			ended=1
+			;;
+		"KHTEST run "*)
+			running=${line#KHTEST run }
+			t_run=$(now_us)
+			;;
+		"KHTEST "*)
+			running=
+			read -r _ st secs rest <<<"$line"
+			name=${rest%%$'\t'*}
+			reason=
+			[ "$name" != "$rest" ] && reason=${rest#*$'\t'}
+			report "$st" "$kver: $name" "$secs" "$reason"
+			;;
+		"#"*)	echo "$line" ;;
+		*)	echo "# $line" ;;
+		esac
+	done <"$fifo"
+	wait "$child"
+	rc=$?
+	child=
+
+	case $rc in
+	0) ;;
+	124|137) why="timed out after ${boot_timeout}s" ;;
+	255) why="the VM stopped before the script did (kernel panic?)" ;;
+	*) why="vng exited with $rc" ;;
+	esac
+	if [ "$began" = 0 ]; then
+		report fail "$kver: VM booted" "$(secs_since "$t0")" \
+			"${why:-guest.sh never started}"
+	elif [ "$ended" = 0 ] || [ -n "$why" ]; then
+		[ -n "$running" ] && report fail "$kver: $running" \
+			"$(secs_since "$t_run")" "the VM died during this test"
+		report fail "$kver: VM ran the suite to the end" "$(secs_since "$t0")" \
+			"${why:-guest.sh stopped before its end}"
+	else
+		echo "# $kver: VM done in $(secs_since "$t0")s"
+		return
+	fi
+	echo "# last lines of the kernel console ($console):"
+	tail -n 60 "$console" | indent
+	keep_tmp=1
+}
+
+if [ ${#kernels[@]} -eq 0 ]; then
+	report fail "kernels found" 0 "no kernel has both /boot/vmlinuz-KVER and /lib/modules/KVER/build"
+fi
+if [ ! -x "$khctl" ] && [ "$guest_tests" -gt 0 ] && [ ${#kernels[@]} -gt 0 ]; then
+	report fail "khctl built" 0 "no $khctl"
+	stop_if_failed
+fi
+stop_if_failed
+
+for kver in "${kernels[@]}"; do
+	if [ ! -f "/boot/vmlinuz-$kver" ]; then
+		report fail "$kver: kernel installed" 0 "no /boot/vmlinuz-$kver"
+	elif [ ! -f "$build/$kver/kh_reflect.ko" ]; then
+		report fail "$kver: module built" 0 "no $build/$kver/kh_reflect.ko"
+		if [ -f "$build/$kver/build.log" ]; then
+			echo "# last lines of $build/$kver/build.log:"
+			tail -n 20 "$build/$kver/build.log" | indent
+		fi
+	elif [ "$guest_tests" = 0 ]; then
+		echo "# $kver: no VM test matches '$filter': not booted"
+	else
+		boot "$kver"
+	fi
+	stop_if_failed
+done
+
+finish
