@@ -32,8 +32,8 @@
 # A command that fails outside an if, && or || stops the test: the ERR trap
 # says which one and where.  pipefail is on, and it applies to background
 # subshells too: "cmd | grep -q X" can fail when grep quits before cmd is done
-# (write grep -q X <<<"$(cmd)"), and "kill $pid" of a job that has ended stops
-# the test (write kill $pid 2>/dev/null || true).
+# (write grep -q X <<<"$(cmd)"); "kill $pid" of a job that has ended, and
+# "wait $pid" of a job that was killed (143), stop the test: add || true.
 
 set -eE -o pipefail
 export LC_ALL=C

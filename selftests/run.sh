@@ -188,50 +188,17 @@ for t in "$top"/selftests/tests/*.sh; do
 	[ -f "$t" ] && [[ ${t##*/} == $filter ]] && guest_tests=$((guest_tests + 1))
 done
 
-vng_base=(vng --memory "$vm_memory" --cpus "$vm_cpus")
-# virtme-ng runs the script as the host user unless told otherwise.
-[ "$(id -u)" = 0 ] || vng_base+=(--user root)
+. "$here/vm.sh"
+vng_base=("${kh_vm_base[@]}")
 
-# A /dev/kvm that opens is not enough: on some of our machines it exists but
-# a guest kernel cannot run under it.  So boot once with KVM, with a short
-# timeout, and use KVM only if that guest runs and says its hypervisor is KVM
-# (QEMU is started with accel=kvm:tcg and may quietly fall back to TCG).
-# Decided once per run.
+# Decided once per run: see vm.sh.
 kvm_args=
 kvm_decided=0
 decide_kvm() {
-	local kver=$1 t0 log=$tmp/kvm-trial.log
-
 	[ "$kvm_decided" = 1 ] && return
 	kvm_decided=1
-	case ${KH_KVM:-auto} in
-	0) kvm_args=--disable-kvm; echo "# KVM: off (KH_KVM=0)"; return ;;
-	1) kvm_args=; echo "# KVM: on (KH_KVM=1)"; return ;;
-	esac
-	# A character device that opens read-write (virtme-ng only checks that
-	# it opens).
-	if ! [ -c /dev/kvm ] || ! (exec 3<>/dev/kvm) 2>/dev/null; then
-		kvm_args=--disable-kvm
-		echo "# KVM: no usable /dev/kvm: plain emulation (--disable-kvm)"
-		return
-	fi
-	t0=$(now_us)
-	timeout -k 5 "${KH_KVM_TRIAL_TIMEOUT:-60}" "${vng_base[@]}" \
-		--run "/boot/vmlinuz-$kver" \
-		--exec 'dmesg | grep -q "Hypervisor detected: KVM" && echo kh-kvm-works' \
-		</dev/null >"$log" 2>&1 &
-	child=$!
-	wait "$child"
-	child=
-	if grep -q '^kh-kvm-works' "$log"; then
-		kvm_args=
-		echo "# KVM: a trial guest booted in $(secs_since "$t0")s: using KVM"
-	else
-		kvm_args=--disable-kvm
-		echo "# KVM: /dev/kvm is there but a trial guest did not run" \
-		     "($(secs_since "$t0")s): plain emulation (--disable-kvm)"
-		tail -n 5 "$log" | indent
-	fi
+	kh_vm_decide_kvm "$1" "$tmp/kvm-trial.log"
+	kvm_args=$kh_vm_kvm_args
 }
 
 # boot KVER: one VM, the whole guest suite inside.  Lines starting with
@@ -340,6 +307,8 @@ for kver in "${kernels[@]}"; do
 		fi
 	elif [ "$guest_tests" = 0 ]; then
 		echo "# $kver: no VM test matches '$filter': not booted"
+	elif ! command -v vng >/dev/null; then
+		report fail "$kver: VM booted" 0 "no vng: install virtme-ng (scripts/deps.sh)"
 	else
 		boot "$kver"
 	fi

@@ -42,7 +42,7 @@ warm=$(probe_json a "$NAT_R4:51820" | jq -r .endpoint)
 expect_eq "$warm" "$seen" "probe result after the handshake"
 human=$(kh a probe wg0 "$NAT_R4:51820")
 expect_eq "$human" "$seen" "khctl probe's plain output"
-kh a reflections | grep -q "endpoint $seen" ||
+grep -q "endpoint $seen" <<<"$(kh a reflections)" ||
 	fail "khctl reflections does not list $seen: $(kh a reflections)"
 
 # IPv6: move R's endpoint to its IPv6 address and do it again.

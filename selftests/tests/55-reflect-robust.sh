@@ -20,7 +20,7 @@ wait_for "ns a ping -c 1 -W 1 198.51.100.129" 10 || fail "no tunnel A -> R"
 probes=$!
 ns r iperf3 -s -1 >/dev/null 2>&1 &
 iperf=$!
-wait_for "ns r ss -ltn | grep -q :5201" 5 || fail "iperf3 server did not start"
+wait_for "grep -q :5201 <<<\"\$(ns r ss -ltn)\"" 5 || fail "iperf3 server did not start"
 ns a ping -c 50 -i 0.02 -W 1 198.51.100.129 >"$KH_TMP/ping" ||
 	fail "ping over WireGuard lost packets while probes flowed: $(tail -2 "$KH_TMP/ping")"
 bytes=$(ns a iperf3 -c 198.51.100.129 -t 2 -J | jq '.end.sum_received.bytes') ||
