@@ -14,6 +14,8 @@ struct cmd {
 	const char *summary;	/* one line for "khctl help" */
 	const char *help;	/* the rest of "khctl help NAME" */
 	int (*run)(const struct cmd *cmd, int argc, char **argv);
+	const struct cmd *const *subs;	/* "peers list" and the like */
+	size_t n_subs;
 };
 
 extern const struct cmd cmd_status;
@@ -21,6 +23,10 @@ extern const struct cmd cmd_reflect;
 extern const struct cmd cmd_probe;
 extern const struct cmd cmd_reflections;
 extern const struct cmd cmd_monitor;
+extern const struct cmd cmd_key;
+extern const struct cmd cmd_config;
+extern const struct cmd cmd_peers;
+extern const struct cmd cmd_peers_sync;
 
 void cmd_usage(const struct cmd *cmd, FILE *f);
 void cmd_help(const struct cmd *cmd);
@@ -29,5 +35,6 @@ int cmd_usage_error(const struct cmd *cmd, const char *fmt, ...)
 int cmd_bad_option(const struct cmd *cmd, int ch, char **argv);
 int cmd_parse_json_only(const struct cmd *cmd, int argc, char **argv,
 			bool *json);
+const struct cmd *cmd_find_sub(const struct cmd *cmd, const char *name);
 
 #endif

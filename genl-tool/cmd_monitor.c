@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "kh.h"
+#include "show.h"
 #include "util.h"
 
 struct monitor {
@@ -44,10 +45,33 @@ static void print_reflection(const struct kh_reflection *r, bool json)
 	}
 }
 
+/* peer added KEY endpoint E source S [via R] */
+static void print_peer(const struct kh_record *rec, bool json)
+{
+	char key[KEY_B64_LEN + 1], ep[ENDPOINT_STRLEN], via[ENDPOINT_STRLEN];
+
+	if (json) {
+		printf("{\"event\":\"peer\",\"kind\":\"%s\",",
+		       kh_event_name(rec->event));
+		print_record_json(rec);
+		fputs("}\n", stdout);
+		return;
+	}
+	key_to_base64(key, rec->key);
+	format_endpoint(&rec->endpoint, ep, sizeof(ep));
+	printf("peer %s %s endpoint %s source %s", kh_event_name(rec->event),
+	       key, ep, kh_source_name(rec->source));
+	if (rec->reflector.ss_family &&
+	    !format_endpoint(&rec->reflector, via, sizeof(via)))
+		printf(" via %s", via);
+	putchar('\n');
+}
+
 static int on_event(struct nl_msg *msg, void *arg)
 {
 	struct monitor *m = arg;
 	struct kh_reflection r;
+	struct kh_record rec;
 	uint8_t cmd;
 
 	if (nlmsg_hdr(msg)->nlmsg_type != m->family)
@@ -58,6 +82,11 @@ static int on_event(struct nl_msg *msg, void *arg)
 			kh_err("skipped a malformed reflection event");
 		else
 			print_reflection(&r, m->json);
+	} else if (cmd == KH_CMD_PEER_EVENT) {
+		if (kh_parse_record(msg, &rec))
+			kh_err("skipped a malformed peer event");
+		else
+			print_peer(&rec, m->json);
 	} else if (m->json) {
 		printf("{\"event\":\"unknown\",\"cmd\":%u}\n", cmd);
 	} else {
@@ -155,6 +184,9 @@ const struct cmd cmd_monitor = {
 	.args = "[-j]",
 	.summary = "print kh_reflect's events as they happen, until interrupted",
 	.help =
-	"  -j, --json   print one JSON object per line\n",
+	"  -j, --json   print one JSON object per line\n"
+	"\n"
+	"Events: a probe's answer (reflection), and a peer endpoint record added,\n"
+	"changed (its endpoint) or removed (peer added|changed|removed).\n",
 	.run = run,
 };

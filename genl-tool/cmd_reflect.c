@@ -6,25 +6,10 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "device.h"
 #include "kh.h"
 #include "util.h"
 #include "wg.h"
-
-struct ports {
-	uint16_t *v;
-	size_t n;
-};
-
-static int ports_add(struct ports *p, uint16_t port)
-{
-	uint16_t *v = reallocarray(p->v, p->n + 1, sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	p->v = v;
-	p->v[p->n++] = port;
-	return 0;
-}
 
 static void print_ports_json(const struct ports *p)
 {
@@ -39,50 +24,6 @@ static void print_ports_json(const struct ports *p)
 static bool device_missing(int err)
 {
 	return err == -ENODEV || err == -EOPNOTSUPP || err == -WG_ENOFAMILY;
-}
-
-/*
- * Unwatches every watch that match() picks from the status; a watch that
- * vanished meanwhile is not an error.
- */
-static int unwatch_matching(struct khnl *nl, struct ports *done,
-			    bool (*match)(const struct kh_watch *w,
-					  const void *arg),
-			    const void *arg)
-{
-	struct kh_status st;
-	size_t i;
-	int ret;
-
-	ret = kh_get_status(nl, &st);
-	if (ret) {
-		khnl_perror(nl, ret, "reading the status");
-		return ret;
-	}
-	for (i = 0; i < st.n_watches; i++) {
-		const struct kh_watch *w = &st.watches[i];
-
-		if (!match(w, arg))
-			continue;
-		ret = kh_unwatch(nl, w->port);
-		if (ret == -ENOENT)
-			continue;
-		if (!ret)
-			ret = ports_add(done, w->port);
-		if (ret) {
-			khnl_perror(nl, ret, "unwatching port %u", w->port);
-			break;
-		}
-	}
-	kh_status_free(&st);
-	return ret == -ENOENT ? 0 : ret;
-}
-
-static bool is_stale(const struct kh_watch *w, const void *arg)
-{
-	const struct wg_device *dev = arg;
-
-	return w->ifindex == dev->ifindex && w->port != dev->listen_port;
 }
 
 static bool same_ifindex(const struct kh_watch *w, const void *arg)
@@ -101,27 +42,16 @@ static int enable(struct khnl *nl, const char *name, bool json)
 {
 	struct ports dropped = { 0 };
 	struct wg_device *dev;
-	int ret, code = 1;
+	int code = 1;
 
-	ret = wg_get_device(nl, name, 0, &dev);
-	if (ret) {
-		wg_perror(nl, ret, name);
+	bool watched;
+
+	if (open_device(nl, name, DEV_NEED_PORT, &dev))
 		return 1;
-	}
-	if (!dev->listen_port) {
-		kh_err("%s has no listen port yet", name);
-		goto out;
-	}
-	ret = kh_watch(nl, dev->listen_port, dev->ifindex,
-		       dev->ifname[0] ? dev->ifname : name);
-	if (ret) {
-		khnl_perror(nl, ret, "watching %s port %u", name,
-			    dev->listen_port);
-		goto out;
-	}
-	/* the port it listened on before only uses up one of few slots */
-	if (!unwatch_matching(nl, &dropped, is_stale, dev))
+	if (!watch_device(nl, dev, name, &dropped, &watched))
 		code = 0;
+	if (!watched)
+		goto out;
 
 	if (json) {
 		fputs("{\"ifname\":", stdout);

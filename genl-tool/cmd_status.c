@@ -62,14 +62,20 @@ static void print_json(const struct kh_status *st, const int *dev_ports)
 			json_print_string(stdout, w->ifname);
 		else
 			fputs("null", stdout);
-		printf(",\"ifindex\":%u,\"port\":%u,\"device_port\":",
-		       w->ifindex, w->port);
+		printf(",\"ifindex\":%u,\"port\":%u,\"has_key\":%s,\"device_port\":",
+		       w->ifindex, w->port, w->has_key ? "true" : "false");
 		if (dev_ports[i] == PORT_GONE)
 			fputs("null}", stdout);
 		else
 			printf("%d}", dev_ports[i]);
 	}
-	fputs("],\"counters\":{", stdout);
+	fputs("],\"records\":", stdout);
+	if (st->has_records)
+		printf("{\"count\":%u,\"max\":%u,\"ttl\":%u}", st->records,
+		       st->max_records, st->record_ttl);
+	else
+		fputs("null", stdout);
+	fputs(",\"counters\":{", stdout);
 	for (i = 0; i < st->n_counters; i++) {
 		if (i)
 			putchar(',');
@@ -98,7 +104,8 @@ static void print_human(const struct kh_status *st, const int *dev_ports)
 		else
 			snprintf(label, sizeof(label), "ifindex %u",
 				 w->ifindex);
-		printf("  %s port %u", label, w->port);
+		printf("  %s port %u, %s", label, w->port,
+		       w->has_key ? "key set" : "no key");
 		if (dev_ports[i] == PORT_GONE)
 			fputs(" (device gone)", stdout);
 		else if (dev_ports[i] == 0)
@@ -108,6 +115,9 @@ static void print_human(const struct kh_status *st, const int *dev_ports)
 			       dev_ports[i], w->ifname[0] ? w->ifname : "DEV");
 		putchar('\n');
 	}
+	if (st->has_records)
+		printf("records: %u of %u, ttl %us\n", st->records,
+		       st->max_records, st->record_ttl);
 	puts("counters:");
 	for (i = 0; i < st->n_counters; i++) {
 		fputs("  ", stdout);
@@ -168,7 +178,7 @@ out_nl:
 const struct cmd cmd_status = {
 	.name = "status",
 	.args = "[-j]",
-	.summary = "show the watched ports and the counters",
+	.summary = "show the watched ports, the record table and the counters",
 	.help =
 	"  -j, --json   print JSON\n"
 	"\n"

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <netlink/attr.h>
 #include <netlink/genl/genl.h>
+#include <netlink/socket.h>
 
 #include "kh.h"
 #include "util.h"
@@ -23,12 +24,28 @@ static struct nla_policy kh_policy[KH_A_MAX + 1] = {
 	[KH_A_NONCE]	 = { .minlen = KH_NONCE_LEN, .maxlen = KH_NONCE_LEN },
 	[KH_A_RTT_US]	 = { .type = NLA_U32, .maxlen = 4 },
 	[KH_A_AGE_MS]	 = { .type = NLA_U32, .maxlen = 4 },
+	[KH_A_AUTH]	 = { .type = NLA_U8, .maxlen = 1 },
+	[KH_A_KEY]	 = { .minlen = KH_KEY_LEN, .maxlen = KH_KEY_LEN },
+	[KH_A_PUBKEY]	 = { .minlen = KH_KEY_LEN, .maxlen = KH_KEY_LEN },
+	[KH_A_WANT]	 = { .minlen = KH_KEY_LEN, .maxlen = KH_KEY_LEN },
+	[KH_A_SOURCE]	 = { .type = NLA_U8, .maxlen = 1 },
+	[KH_A_EXPIRES_MS] = { .type = NLA_U32, .maxlen = 4 },
+	[KH_A_RECORD_TTL] = { .type = NLA_U32, .maxlen = 4 },
+	[KH_A_MAX_RECORDS] = { .type = NLA_U32, .maxlen = 4 },
+	[KH_A_RECORDS]	 = { .type = NLA_U32, .maxlen = 4 },
+	[KH_A_EVENT]	 = { .type = NLA_U8, .maxlen = 1 },
 };
+
+/* A dump that raced a change of the table is read again, this often. */
+#define DUMP_TRIES	6
+/* The receive buffer for dumps: fewer round trips for a big table. */
+#define DUMP_RCVBUF	(4 << 20)
 
 static struct nla_policy watch_policy[KH_WATCH_A_MAX + 1] = {
 	[KH_WATCH_A_PORT]    = { .type = NLA_U16, .maxlen = 2 },
 	[KH_WATCH_A_IFINDEX] = { .type = NLA_U32, .maxlen = 4 },
 	[KH_WATCH_A_IFNAME]  = { .type = NLA_STRING, .maxlen = IF_NAMESIZE },
+	[KH_WATCH_A_HAS_KEY] = { .type = NLA_U8, .maxlen = 1 },
 };
 
 static const char *const stat_names[] = {
@@ -115,6 +132,8 @@ static int parse_watch(struct kh_status *st, struct nlattr *nest)
 	if (tb[KH_WATCH_A_IFNAME])
 		nla_strlcpy(w->ifname, tb[KH_WATCH_A_IFNAME],
 			    sizeof(w->ifname));
+	if (tb[KH_WATCH_A_HAS_KEY])
+		w->has_key = nla_get_u8(tb[KH_WATCH_A_HAS_KEY]) != 0;
 	return 0;
 }
 
@@ -155,6 +174,12 @@ int kh_parse_status(struct nl_msg *msg, void *arg)
 		return -EBADMSG;
 	if (tb[KH_A_VERSION])
 		st->version = nla_get_u32(tb[KH_A_VERSION]);
+	if (tb[KH_A_RECORDS] && tb[KH_A_MAX_RECORDS] && tb[KH_A_RECORD_TTL]) {
+		st->records = nla_get_u32(tb[KH_A_RECORDS]);
+		st->max_records = nla_get_u32(tb[KH_A_MAX_RECORDS]);
+		st->record_ttl = nla_get_u32(tb[KH_A_RECORD_TTL]);
+		st->has_records = true;
+	}
 	/* KH_A_WATCH repeats, and the parse above kept only the last */
 	nla_for_each_attr(a, genlmsg_attrdata(genlmsg_hdr(nlh), 0),
 			  genlmsg_attrlen(genlmsg_hdr(nlh), 0), rem) {
@@ -244,23 +269,276 @@ int kh_probe(struct khnl *nl, uint16_t port,
 	     const struct sockaddr_storage *reflector,
 	     uint8_t nonce[KH_NONCE_LEN])
 {
+	return kh_probe_keys(nl, port, reflector, NULL, NULL, 0, nonce);
+}
+
+/*
+ * With pubkey (and a mesh key on the port) the probe is authenticated and
+ * may ask for up to KH_MAX_WANT records.  NULL if it may not, or no memory.
+ */
+struct nl_msg *kh_probe_msg(int family, uint16_t port,
+			    const struct sockaddr_storage *reflector,
+			    const uint8_t *pubkey,
+			    const uint8_t (*wants)[KH_KEY_LEN], size_t n_wants)
+{
+	struct nl_msg *msg;
+	size_t i;
+	int ret;
+
+	if (n_wants > KH_MAX_WANT || (n_wants && !pubkey))
+		return NULL;
+	msg = khnl_msg(family, KH_CMD_PROBE, KH_GENL_VERSION, 0);
+	if (!msg)
+		return NULL;
+	ret = nla_put_u16(msg, KH_A_PORT, port);
+	if (!ret)
+		ret = nla_put(msg, KH_A_REFLECTOR, (int)sockaddr_len(reflector),
+			      reflector);
+	if (!ret && pubkey)
+		ret = nla_put(msg, KH_A_PUBKEY, KH_KEY_LEN, pubkey);
+	for (i = 0; !ret && i < n_wants; i++)
+		ret = nla_put(msg, KH_A_WANT, KH_KEY_LEN, wants[i]);
+	if (ret < 0) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+int kh_probe_keys(struct khnl *nl, uint16_t port,
+		  const struct sockaddr_storage *reflector,
+		  const uint8_t *pubkey, const uint8_t (*wants)[KH_KEY_LEN],
+		  size_t n_wants, uint8_t nonce[KH_NONCE_LEN])
+{
 	struct probe_reply pr = { .nonce = nonce };
 	struct nl_msg *msg;
 	int ret;
 
-	msg = kh_msg(nl, KH_CMD_PROBE, 0);
+	if (n_wants > KH_MAX_WANT || (n_wants && !pubkey))
+		return -EINVAL;
+	msg = kh_probe_msg(nl->kh_family, port, reflector, pubkey, wants,
+			   n_wants);
 	if (!msg)
 		return -ENOMEM;
-	if (nla_put_u16(msg, KH_A_PORT, port) < 0 ||
-	    nla_put(msg, KH_A_REFLECTOR, (int)sockaddr_len(reflector),
-		    reflector) < 0) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
 	ret = khnl_request(nl, msg, parse_probe_reply, &pr);
 	if (!ret && !pr.seen)
 		ret = -EBADMSG;
 	return ret;
+}
+
+/* All zeros removes the key.  The message is wiped before it is freed. */
+int kh_set_key(struct khnl *nl, uint16_t port, const uint8_t key[KH_KEY_LEN])
+{
+	struct nlattr *a;
+	struct nl_msg *msg;
+	int ret;
+
+	msg = kh_msg(nl, KH_CMD_SET_KEY, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u16(msg, KH_A_PORT, port) < 0 ||
+	    nla_put(msg, KH_A_KEY, KH_KEY_LEN, key) < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	/* khnl_request() frees msg: take a reference to wipe it after */
+	nlmsg_get(msg);
+	ret = khnl_request(nl, msg, NULL, NULL);
+	a = nlmsg_find_attr(nlmsg_hdr(msg), GENL_HDRLEN, KH_A_KEY);
+	if (a)
+		explicit_bzero(nla_data(a), KH_KEY_LEN);
+	nlmsg_free(msg);
+	return ret;
+}
+
+/* 0 leaves a limit as it is. */
+int kh_set_config(struct khnl *nl, uint32_t max_records, uint32_t ttl_s)
+{
+	struct nl_msg *msg;
+
+	msg = kh_msg(nl, KH_CMD_SET_CONFIG, 0);
+	if (!msg)
+		return -ENOMEM;
+	if ((max_records &&
+	     nla_put_u32(msg, KH_A_MAX_RECORDS, max_records) < 0) ||
+	    (ttl_s && nla_put_u32(msg, KH_A_RECORD_TTL, ttl_s) < 0)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return khnl_request(nl, msg, NULL, NULL);
+}
+
+static const char *const source_names[] = {
+	[KH_SOURCE_OBSERVED]	= "observed",
+	[KH_SOURCE_PUSHED]	= "pushed",
+	[KH_SOURCE_LEARNED]	= "learned",
+};
+
+static const char *const event_names[] = {
+	[KH_EVENT_ADDED]	= "added",
+	[KH_EVENT_CHANGED]	= "changed",
+	[KH_EVENT_REMOVED]	= "removed",
+};
+
+/* "unknown" for values newer than this khctl. */
+const char *kh_source_name(unsigned int source)
+{
+	if (source >= ARRAY_SIZE(source_names) || !source_names[source])
+		return "unknown";
+	return source_names[source];
+}
+
+const char *kh_event_name(unsigned int event)
+{
+	if (event >= ARRAY_SIZE(event_names) || !event_names[event])
+		return "unknown";
+	return event_names[event];
+}
+
+/* A record message: GET_PEER's reply, a GET_PEERS entry, a PEER_EVENT. */
+int kh_parse_record(struct nl_msg *msg, struct kh_record *rec)
+{
+	struct nlattr *tb[KH_A_MAX + 1];
+
+	memset(rec, 0, sizeof(*rec));
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KH_A_MAX, kh_policy) < 0 ||
+	    !tb[KH_A_PUBKEY] || !tb[KH_A_ENDPOINT] ||
+	    sockaddr_from_bytes(nla_data(tb[KH_A_ENDPOINT]),
+				nla_len(tb[KH_A_ENDPOINT]), &rec->endpoint) ||
+	    (tb[KH_A_REFLECTOR] &&
+	     sockaddr_from_bytes(nla_data(tb[KH_A_REFLECTOR]),
+				 nla_len(tb[KH_A_REFLECTOR]),
+				 &rec->reflector)))
+		return -EBADMSG;
+	memcpy(rec->key, nla_data(tb[KH_A_PUBKEY]), KH_KEY_LEN);
+	if (tb[KH_A_SOURCE])
+		rec->source = nla_get_u8(tb[KH_A_SOURCE]);
+	if (tb[KH_A_EVENT])
+		rec->event = nla_get_u8(tb[KH_A_EVENT]);
+	if (tb[KH_A_PORT])
+		rec->port = nla_get_u16(tb[KH_A_PORT]);
+	if (tb[KH_A_AGE_MS])
+		rec->age_ms = nla_get_u32(tb[KH_A_AGE_MS]);
+	if (tb[KH_A_EXPIRES_MS])
+		rec->expires_ms = nla_get_u32(tb[KH_A_EXPIRES_MS]);
+	return 0;
+}
+
+static int parse_one_record(struct nl_msg *msg, void *arg)
+{
+	return kh_parse_record(msg, arg);
+}
+
+/* -ENOENT: no record for key. */
+int kh_get_peer(struct khnl *nl, const uint8_t key[KH_KEY_LEN],
+		struct kh_record *rec)
+{
+	struct nl_msg *msg;
+	int ret;
+
+	memset(rec, 0, sizeof(*rec));
+	msg = kh_msg(nl, KH_CMD_GET_PEER, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put(msg, KH_A_PUBKEY, KH_KEY_LEN, key) < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	ret = khnl_request(nl, msg, parse_one_record, rec);
+	/* a reply for another key would be the module's bug, not a record */
+	if (!ret && memcmp(rec->key, key, KH_KEY_LEN))
+		ret = -EBADMSG;
+	return ret;
+}
+
+/* ttl_s 0: the table's default. */
+int kh_set_peer(struct khnl *nl, const uint8_t key[KH_KEY_LEN],
+		const struct sockaddr_storage *endpoint, uint32_t ttl_s)
+{
+	struct nl_msg *msg;
+
+	msg = kh_msg(nl, KH_CMD_SET_PEER, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put(msg, KH_A_PUBKEY, KH_KEY_LEN, key) < 0 ||
+	    nla_put(msg, KH_A_ENDPOINT, (int)sockaddr_len(endpoint),
+		    endpoint) < 0 ||
+	    (ttl_s && nla_put_u32(msg, KH_A_RECORD_TTL, ttl_s) < 0)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return khnl_request(nl, msg, NULL, NULL);
+}
+
+int kh_parse_dump_record(struct nl_msg *msg, void *arg)
+{
+	struct kh_dump *d = arg;
+	struct kh_records *r = d->out;
+
+	/*
+	 * libnl reports this too, once the dump is read to its end; seeing
+	 * it here does not depend on how a libnl version words it.
+	 */
+	if (nlmsg_hdr(msg)->nlmsg_flags & NLM_F_DUMP_INTR)
+		d->intr = true;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 256;
+		struct kh_record *v = reallocarray(r->v, cap, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		r->v = v;
+		r->cap = cap;
+	}
+	/* one bad entry should not hide the others */
+	if (kh_parse_record(msg, &r->v[r->n])) {
+		r->bad++;
+		return 0;
+	}
+	r->n++;
+	return 0;
+}
+
+/*
+ * Every record.  A dump that raced a change (NLM_F_DUMP_INTR) may have
+ * missed or repeated records, so it is read again from the start, up to
+ * DUMP_TRIES times in all; if the table never held still that long, the
+ * last one is kept and flagged inconsistent.  Free with kh_records_free()
+ * whatever the result.
+ */
+int kh_dump_peers(struct khnl *nl, struct kh_records *out)
+{
+	struct kh_dump d = { .out = out };
+	struct nl_msg *msg;
+	int tries, ret;
+
+	memset(out, 0, sizeof(*out));
+	/* only a hint: unprivileged, the kernel caps it at rmem_max */
+	nl_socket_set_buffer_size(nl->sk, DUMP_RCVBUF, 0);
+	for (tries = 0; tries < DUMP_TRIES; tries++) {
+		out->n = 0;
+		out->bad = 0;
+		d.intr = false;
+		msg = kh_msg(nl, KH_CMD_GET_PEERS, NLM_F_DUMP);
+		if (!msg)
+			return -ENOMEM;
+		ret = khnl_request(nl, msg, kh_parse_dump_record, &d);
+		/* -EAGAIN: how khnl_request() passes on NLE_DUMP_INTR */
+		if (ret == -EAGAIN)
+			d.intr = true;
+		else if (ret)
+			return ret;
+		if (!d.intr)
+			return 0;
+	}
+	out->inconsistent = true;
+	return 0;
+}
+
+void kh_records_free(struct kh_records *r)
+{
+	free(r->v);
+	memset(r, 0, sizeof(*r));
 }
 
 /* For events and dump entries alike; checks every address it copies. */
@@ -290,6 +568,8 @@ int kh_parse_reflection(struct nl_msg *msg, struct kh_reflection *r)
 		r->age_ms = nla_get_u32(tb[KH_A_AGE_MS]);
 		r->has_age = true;
 	}
+	if (tb[KH_A_AUTH])
+		r->auth = nla_get_u8(tb[KH_A_AUTH]) != 0;
 	return 0;
 }
 

@@ -16,6 +16,7 @@ struct kh_watch {
 	uint16_t port;
 	uint32_t ifindex;
 	char ifname[IF_NAMESIZE];	/* "" when the module sent none */
+	bool has_key;			/* a mesh key is set on the port */
 };
 
 struct kh_counter {
@@ -25,6 +26,8 @@ struct kh_counter {
 
 struct kh_status {
 	uint32_t version;
+	bool has_records;		/* the three below were sent */
+	uint32_t records, max_records, record_ttl;
 	struct kh_watch *watches;
 	size_t n_watches;
 	struct kh_counter *counters;
@@ -36,9 +39,35 @@ struct kh_reflection {
 	struct sockaddr_storage reflector;
 	struct sockaddr_storage endpoint;
 	bool has_nonce, has_rtt, has_age;
+	bool auth;			/* answered with the mesh key */
 	uint8_t nonce[KH_NONCE_LEN];
 	uint32_t rtt_us;
 	uint32_t age_ms;
+};
+
+/* A peer endpoint record, as KH_CMD_GET_PEER(S) and KH_CMD_PEER_EVENT have it. */
+struct kh_record {
+	uint8_t key[KH_KEY_LEN];
+	struct sockaddr_storage endpoint;
+	struct sockaddr_storage reflector;	/* ss_family 0: none */
+	uint8_t source;			/* enum kh_source */
+	uint8_t event;			/* enum kh_event, events only */
+	uint16_t port;			/* 0 if pushed */
+	uint32_t age_ms;		/* since last confirmed */
+	uint32_t expires_ms;		/* until reclaimed */
+};
+
+struct kh_records {
+	struct kh_record *v;
+	size_t n, cap;
+	bool inconsistent;	/* every try raced a change: see kh_dump_peers() */
+	unsigned int bad;	/* malformed entries skipped */
+};
+
+/* The state of one try of kh_dump_peers(), for kh_parse_dump_record(). */
+struct kh_dump {
+	struct kh_records *out;
+	bool intr;		/* a message had NLM_F_DUMP_INTR */
 };
 
 int kh_open(struct khnl *nl);
@@ -50,6 +79,21 @@ int kh_unwatch(struct khnl *nl, uint16_t port);
 int kh_probe(struct khnl *nl, uint16_t port,
 	     const struct sockaddr_storage *reflector,
 	     uint8_t nonce[KH_NONCE_LEN]);
+int kh_probe_keys(struct khnl *nl, uint16_t port,
+		  const struct sockaddr_storage *reflector,
+		  const uint8_t *pubkey, const uint8_t (*wants)[KH_KEY_LEN],
+		  size_t n_wants, uint8_t nonce[KH_NONCE_LEN]);
+int kh_set_key(struct khnl *nl, uint16_t port, const uint8_t key[KH_KEY_LEN]);
+int kh_set_config(struct khnl *nl, uint32_t max_records, uint32_t ttl_s);
+int kh_get_peer(struct khnl *nl, const uint8_t key[KH_KEY_LEN],
+		struct kh_record *rec);
+int kh_set_peer(struct khnl *nl, const uint8_t key[KH_KEY_LEN],
+		const struct sockaddr_storage *endpoint, uint32_t ttl_s);
+int kh_dump_peers(struct khnl *nl, struct kh_records *out);
+void kh_records_free(struct kh_records *r);
+int kh_parse_record(struct nl_msg *msg, struct kh_record *rec);
+const char *kh_source_name(unsigned int source);
+const char *kh_event_name(unsigned int event);
 int kh_dump_reflections(struct khnl *nl,
 			int (*fn)(const struct kh_reflection *r, void *arg),
 			void *arg);
@@ -58,7 +102,12 @@ uint8_t kh_msg_cmd(struct nl_msg *msg);
 int kh_parse_reflection(struct nl_msg *msg, struct kh_reflection *r);
 const char *kh_stat_name(unsigned int id);
 
-/* The parser behind kh_get_status(), for the unit tests. */
+/* The parsers behind kh_get_status() and kh_dump_peers(), for the tests. */
 int kh_parse_status(struct nl_msg *msg, void *arg);
+int kh_parse_dump_record(struct nl_msg *msg, void *arg);
+struct nl_msg *kh_probe_msg(int family, uint16_t port,
+			    const struct sockaddr_storage *reflector,
+			    const uint8_t *pubkey,
+			    const uint8_t (*wants)[KH_KEY_LEN], size_t n_wants);
 
 #endif

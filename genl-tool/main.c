@@ -17,6 +17,9 @@ static const struct cmd *const cmds[] = {
 	&cmd_reflect,
 	&cmd_probe,
 	&cmd_reflections,
+	&cmd_key,
+	&cmd_config,
+	&cmd_peers,
 	&cmd_monitor,
 };
 
@@ -27,10 +30,34 @@ void cmd_usage(const struct cmd *cmd, FILE *f)
 
 void cmd_help(const struct cmd *cmd)
 {
+	size_t i;
+
 	cmd_usage(cmd, stdout);
 	printf("\n%s.\n", cmd->summary);
 	if (cmd->help)
 		printf("\n%s", cmd->help);
+	if (!cmd->n_subs)
+		return;
+	putchar('\n');
+	for (i = 0; i < cmd->n_subs; i++)
+		printf("  khctl %s %s\n      %s.\n", cmd->subs[i]->name,
+		       cmd->subs[i]->args, cmd->subs[i]->summary);
+	printf("\n'khctl help %s SUBCOMMAND' tells more.\n", cmd->name);
+}
+
+/* "list" finds "peers list". */
+const struct cmd *cmd_find_sub(const struct cmd *cmd, const char *name)
+{
+	size_t len = strlen(cmd->name), i;
+
+	for (i = 0; i < cmd->n_subs; i++) {
+		const char *sub = cmd->subs[i]->name;
+
+		if (!strncmp(sub, cmd->name, len) && sub[len] == ' ' &&
+		    !strcmp(sub + len + 1, name))
+			return cmd->subs[i];
+	}
+	return NULL;
 }
 
 int cmd_usage_error(const struct cmd *cmd, const char *fmt, ...)
@@ -92,7 +119,7 @@ static void print_usage(FILE *f)
 	size_t i;
 
 	fputs("usage: khctl COMMAND [ARGS]\n"
-	      "       khctl help [COMMAND]\n"
+	      "       khctl help [COMMAND [SUBCOMMAND]]\n"
 	      "       khctl --version\n"
 	      "\n"
 	      "commands:\n", f);
@@ -122,9 +149,18 @@ static int help_cmd(int argc, char **argv)
 		print_usage(stdout);
 		return 0;
 	}
-	cmd = argc == 3 ? find_cmd(argv[2]) : NULL;
+	cmd = argc <= 4 ? find_cmd(argv[2]) : NULL;
+	if (cmd && argc == 4) {
+		const struct cmd *sub = cmd_find_sub(cmd, argv[3]);
+
+		if (!sub) {
+			kh_err("'%s' has no subcommand '%s'", argv[2], argv[3]);
+			return EXIT_USAGE;
+		}
+		cmd = sub;
+	}
 	if (!cmd) {
-		if (argc > 3)
+		if (argc > 4)
 			kh_err("help takes one command");
 		else
 			kh_err("unknown command '%s'", argv[2]);

@@ -331,3 +331,162 @@ void json_print_string(FILE *f, const char *s)
 	if (buf != small)
 		free(buf);
 }
+
+/*
+ * Same address and port.  The IPv6 scope counts only when both sides have
+ * one: records never carry it, WireGuard does for link-local peers.
+ */
+bool sockaddr_same(const struct sockaddr_storage *a,
+		   const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin_port == y->sin_port &&
+		       x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin6_port == y->sin6_port &&
+		       !memcmp(&x->sin6_addr, &y->sin6_addr,
+			       sizeof(x->sin6_addr)) &&
+		       (!x->sin6_scope_id || !y->sin6_scope_id ||
+			x->sin6_scope_id == y->sin6_scope_id);
+	}
+	return false;
+}
+
+/*
+ * What the module takes as an endpoint: a unicast address and a port.
+ * Checked before sending, so that a bad import changes nothing.
+ */
+bool endpoint_is_unicast(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)ss;
+		uint32_t a = ntohl(sin->sin_addr.s_addr);
+
+		return sin->sin_port && (a >> 24) != 0 &&
+		       (a >> 28) != 0xe && a != 0xffffffff;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)ss;
+
+		return sin6->sin6_port &&
+		       !IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr) &&
+		       !IN6_IS_ADDR_MULTICAST(&sin6->sin6_addr);
+	}
+	return false;
+}
+
+static const char b64_chars[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* dst has room for 4 * ((len + 2) / 3) characters and the NUL. */
+void base64_encode(char *dst, const uint8_t *src, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 2 < len; i += 3) {
+		uint32_t v = (uint32_t)src[i] << 16 | (uint32_t)src[i + 1] << 8 |
+			     src[i + 2];
+
+		*dst++ = b64_chars[v >> 18];
+		*dst++ = b64_chars[(v >> 12) & 63];
+		*dst++ = b64_chars[(v >> 6) & 63];
+		*dst++ = b64_chars[v & 63];
+	}
+	if (i < len) {
+		uint32_t v = (uint32_t)src[i] << 16;
+
+		if (i + 1 < len)
+			v |= (uint32_t)src[i + 1] << 8;
+		*dst++ = b64_chars[v >> 18];
+		*dst++ = b64_chars[(v >> 12) & 63];
+		*dst++ = i + 1 < len ? b64_chars[(v >> 6) & 63] : '=';
+		*dst++ = '=';
+	}
+	*dst = '\0';
+}
+
+/*
+ * 0..63, or -1.  Mesh keys go through here: no branch and no table indexed
+ * by the secret character, as in wg(8).  Each term is a mask that is all
+ * ones only when c lies in its range.
+ */
+static int b64_value(unsigned char ch)
+{
+	int c = ch, v = -1;
+
+	v += ((('A' - 1 - c) & (c - ('Z' + 1))) >> 8) & (c - 64);
+	v += ((('a' - 1 - c) & (c - ('z' + 1))) >> 8) & (c - 70);
+	v += ((('0' - 1 - c) & (c - ('9' + 1))) >> 8) & (c + 5);
+	v += ((('+' - 1 - c) & (c - ('+' + 1))) >> 8) & 63;
+	v += ((('/' - 1 - c) & (c - ('/' + 1))) >> 8) & 64;
+	return v;
+}
+
+/*
+ * Strict standard base64: padded, no blanks, unused bits zero, so that one
+ * key has exactly one spelling.  *out_len is the decoded length whenever
+ * the text is valid; -EMSGSIZE (nothing written) if it exceeds size.
+ */
+int base64_decode(const char *src, size_t len, uint8_t *dst, size_t size,
+		  size_t *out_len)
+{
+	size_t pad = 0, n, i, o = 0;
+	unsigned int bad = 0;
+
+	*out_len = 0;
+	if (len % 4)
+		return -EINVAL;
+	if (len && src[len - 1] == '=')
+		pad = len >= 2 && src[len - 2] == '=' ? 2 : 1;
+	n = len / 4 * 3 - pad;
+
+	for (i = 0; i < len - pad; i++)
+		bad |= (unsigned int)b64_value((unsigned char)src[i]) >> 8;
+	if (bad)
+		return -EINVAL;
+	/* the bits a short last group leaves over must be zero */
+	if (pad == 1 && (b64_value((unsigned char)src[len - 2]) & 3))
+		return -EINVAL;
+	if (pad == 2 && (b64_value((unsigned char)src[len - 3]) & 15))
+		return -EINVAL;
+	*out_len = n;
+	if (n > size)
+		return -EMSGSIZE;
+
+	for (i = 0; i < len; i += 4) {
+		uint32_t v = 0;
+		unsigned int j;
+
+		for (j = 0; j < 4; j++)
+			v = v << 6 | (uint32_t)(b64_value((unsigned char)src[i + j]) & 63);
+		dst[o++] = (uint8_t)(v >> 16);
+		if (o < n)
+			dst[o++] = (uint8_t)(v >> 8);
+		if (o < n)
+			dst[o++] = (uint8_t)v;
+	}
+	return 0;
+}
+
+void key_to_base64(char dst[KEY_B64_LEN + 1], const uint8_t key[KEY_LEN])
+{
+	base64_encode(dst, key, KEY_LEN);
+}
+
+/* Exactly the 44 characters of a 32-byte key; -EINVAL otherwise. */
+int key_from_base64(uint8_t key[KEY_LEN], const char *s)
+{
+	size_t len = strlen(s), n;
+
+	if (len != KEY_B64_LEN ||
+	    base64_decode(s, len, key, KEY_LEN, &n) || n != KEY_LEN)
+		return -EINVAL;
+	return 0;
+}

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <netlink/attr.h>
 #include <netlink/genl/genl.h>
+#include <linux/time_types.h>
 
 #include "util.h"
 #include "wg.h"
@@ -21,7 +22,13 @@ static struct nla_policy peer_policy[WGPEER_A_MAX + 1] = {
 	[WGPEER_A_PUBLIC_KEY]	= { .minlen = WG_KEY_LEN, .maxlen = WG_KEY_LEN },
 	[WGPEER_A_ENDPOINT]	= { .minlen = sizeof(struct sockaddr_in),
 				    .maxlen = sizeof(struct sockaddr_in6) },
+	[WGPEER_A_LAST_HANDSHAKE_TIME] = {
+		.minlen = sizeof(struct __kernel_timespec),
+		.maxlen = sizeof(struct __kernel_timespec) },
 };
+
+/* A dump that raced a change of the device is read again, this often. */
+#define DUMP_TRIES	6
 
 static struct wg_peer *peer_for_key(struct wg_device *dev, const void *key)
 {
@@ -69,6 +76,17 @@ static int parse_peer(struct wg_device *dev, struct nlattr *nest)
 		return -ENOMEM;
 	if (tb[WGPEER_A_ENDPOINT])
 		peer->endpoint = ss;
+	if (tb[WGPEER_A_LAST_HANDSHAKE_TIME]) {
+		struct __kernel_timespec ts;
+
+		memcpy(&ts, nla_data(tb[WGPEER_A_LAST_HANDSHAKE_TIME]),
+		       sizeof(ts));
+		if (ts.tv_sec < 0 || ts.tv_sec > INT64_MAX / 1000 - 1 ||
+		    ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
+			return -EBADMSG;
+		peer->last_handshake_ms = ts.tv_sec * 1000 +
+					  ts.tv_nsec / 1000000;
+	}
 	return 0;
 }
 
@@ -123,7 +141,7 @@ int wg_get_device(struct khnl *nl, const char *ifname, uint32_t ifindex,
 {
 	struct wg_device *dev;
 	struct nl_msg *msg;
-	int ret;
+	int ret = -EAGAIN, tries;
 
 	*out = NULL;
 	if (ifname && (!*ifname || strlen(ifname) >= IF_NAMESIZE))
@@ -137,31 +155,104 @@ int wg_get_device(struct khnl *nl, const char *ifname, uint32_t ifindex,
 		nl->wg_family = ret;
 	}
 
-	msg = khnl_msg(nl->wg_family, WG_CMD_GET_DEVICE, WG_GENL_VERSION,
-		       NLM_F_DUMP);
+	for (tries = 0; tries < DUMP_TRIES; tries++) {
+		msg = khnl_msg(nl->wg_family, WG_CMD_GET_DEVICE,
+			       WG_GENL_VERSION, NLM_F_DUMP);
+		if (!msg)
+			return -ENOMEM;
+		/* exactly one of the two: newer kernels reject anything more */
+		if (ifname)
+			ret = nla_put_string(msg, WGDEVICE_A_IFNAME, ifname);
+		else
+			ret = nla_put_u32(msg, WGDEVICE_A_IFINDEX, ifindex);
+		dev = calloc(1, sizeof(*dev));
+		if (ret < 0 || !dev) {
+			nlmsg_free(msg);
+			free(dev);
+			return -ENOMEM;
+		}
+
+		ret = khnl_request(nl, msg, wg_parse_device, dev);
+		if (!ret && !dev->ifindex)
+			ret = -EBADMSG;
+		if (!ret) {
+			*out = dev;
+			return 0;
+		}
+		wg_device_free(dev);
+		/* -EAGAIN: peers changed under the dump (NLM_F_DUMP_INTR) */
+		if (ret != -EAGAIN)
+			break;
+	}
+	return ret;
+}
+
+static int cmp_peer(const void *a, const void *b)
+{
+	return memcmp(((const struct wg_peer *)a)->public_key,
+		      ((const struct wg_peer *)b)->public_key, WG_KEY_LEN);
+}
+
+/* By key, so that wg_find_peer() is a binary search: records are many. */
+void wg_sort_peers(struct wg_device *dev)
+{
+	if (dev->n_peers > 1)
+		qsort(dev->peers, dev->n_peers, sizeof(*dev->peers), cmp_peer);
+}
+
+/* After wg_sort_peers(). */
+struct wg_peer *wg_find_peer(const struct wg_device *dev, const void *key)
+{
+	struct wg_peer probe;
+
+	if (!dev->n_peers)
+		return NULL;
+	memcpy(probe.public_key, key, WG_KEY_LEN);
+	return bsearch(&probe, dev->peers, dev->n_peers, sizeof(*dev->peers),
+		       cmp_peer);
+}
+
+struct nl_msg *wg_set_endpoint_msg(int family, uint32_t ifindex,
+				   const void *key,
+				   const struct sockaddr_storage *endpoint)
+{
+	struct nlattr *peers, *peer;
+	struct nl_msg *msg;
+
+	msg = khnl_msg(family, WG_CMD_SET_DEVICE, WG_GENL_VERSION, 0);
+	if (!msg)
+		return NULL;
+	/* NLA_F_NESTED spelled out: strict kernels want it, libnl may not add it */
+	if (nla_put_u32(msg, WGDEVICE_A_IFINDEX, ifindex) < 0 ||
+	    !(peers = nla_nest_start(msg, WGDEVICE_A_PEERS | NLA_F_NESTED)) ||
+	    !(peer = nla_nest_start(msg, 0 | NLA_F_NESTED)) ||
+	    nla_put(msg, WGPEER_A_PUBLIC_KEY, WG_KEY_LEN, key) < 0 ||
+	    nla_put_u32(msg, WGPEER_A_FLAGS, WGPEER_F_UPDATE_ONLY) < 0 ||
+	    nla_put(msg, WGPEER_A_ENDPOINT, (int)sockaddr_len(endpoint),
+		    endpoint) < 0) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	nla_nest_end(msg, peer);
+	nla_nest_end(msg, peers);
+	return msg;
+}
+
+/*
+ * Sets one peer's endpoint and nothing else.  WGPEER_F_UPDATE_ONLY: a peer
+ * removed meanwhile is not created again with no allowed IPs.
+ */
+int wg_set_endpoint(struct khnl *nl, uint32_t ifindex, const void *key,
+		    const struct sockaddr_storage *endpoint)
+{
+	struct nl_msg *msg;
+
+	if (!nl->wg_family)
+		return -WG_ENOFAMILY;
+	msg = wg_set_endpoint_msg(nl->wg_family, ifindex, key, endpoint);
 	if (!msg)
 		return -ENOMEM;
-	/* exactly one of the two: newer kernels reject anything more */
-	if (ifname)
-		ret = nla_put_string(msg, WGDEVICE_A_IFNAME, ifname);
-	else
-		ret = nla_put_u32(msg, WGDEVICE_A_IFINDEX, ifindex);
-	dev = calloc(1, sizeof(*dev));
-	if (ret < 0 || !dev) {
-		nlmsg_free(msg);
-		free(dev);
-		return -ENOMEM;
-	}
-
-	ret = khnl_request(nl, msg, wg_parse_device, dev);
-	if (!ret && !dev->ifindex)
-		ret = -EBADMSG;
-	if (ret) {
-		wg_device_free(dev);
-		return ret;
-	}
-	*out = dev;
-	return 0;
+	return khnl_request(nl, msg, NULL, NULL);
 }
 
 void wg_perror(const struct khnl *nl, int err, const char *dev)

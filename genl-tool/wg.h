@@ -15,6 +15,7 @@
 struct wg_peer {
 	uint8_t public_key[WG_KEY_LEN];
 	struct sockaddr_storage endpoint;	/* ss_family 0: none */
+	int64_t last_handshake_ms;		/* Unix time; 0: never */
 };
 
 struct wg_device {
@@ -35,8 +36,16 @@ int wg_get_device(struct khnl *nl, const char *ifname, uint32_t ifindex,
 		  struct wg_device **out);
 void wg_device_free(struct wg_device *dev);
 void wg_perror(const struct khnl *nl, int err, const char *dev);
+void wg_sort_peers(struct wg_device *dev);
+struct wg_peer *wg_find_peer(const struct wg_device *dev, const void *key);
+int wg_set_endpoint(struct khnl *nl, uint32_t ifindex, const void *key,
+		    const struct sockaddr_storage *endpoint);
 
-/* The parser behind wg_get_device(), for the unit tests. */
+/* The parser behind wg_get_device() and the message of wg_set_endpoint(),
+ * for the unit tests. */
 int wg_parse_device(struct nl_msg *msg, void *arg);
+struct nl_msg *wg_set_endpoint_msg(int family, uint32_t ifindex,
+				   const void *key,
+				   const struct sockaddr_storage *endpoint);
 
 #endif

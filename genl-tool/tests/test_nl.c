@@ -6,14 +6,19 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <linux/genetlink.h>
+#include <linux/time_types.h>
 #include <netlink/attr.h>
 #include <netlink/genl/genl.h>
 
 #include "kh.h"
 #include "nl.h"
+#include "show.h"
 #include "tap.h"
 #include "util.h"
 #include "wg.h"
@@ -381,6 +386,353 @@ static void test_kh_parse(struct tap *t)
 	nlmsg_free(msg);
 }
 
+
+static void put_handshake(struct nl_msg *msg, int64_t sec, int64_t nsec,
+			  int len)
+{
+	struct __kernel_timespec ts = { .tv_sec = sec, .tv_nsec = nsec };
+
+	nla_put(msg, WGPEER_A_LAST_HANDSHAKE_TIME, len, &ts);
+}
+
+static struct nl_msg *handshake_msg(int64_t sec, int64_t nsec, int len)
+{
+	struct nl_msg *msg = genl_msg(WG_CMD_GET_DEVICE);
+	struct nlattr *peers, *peer;
+	uint8_t k[WG_KEY_LEN];
+
+	memset(k, 0xaa, sizeof(k));
+	nla_put_u32(msg, WGDEVICE_A_IFINDEX, 4);
+	peers = nla_nest_start(msg, WGDEVICE_A_PEERS);
+	peer = nla_nest_start(msg, 0);
+	nla_put(msg, WGPEER_A_PUBLIC_KEY, sizeof(k), k);
+	put_handshake(msg, sec, nsec, len);
+	nla_nest_end(msg, peer);
+	nla_nest_end(msg, peers);
+	return msg;
+}
+
+static void test_wg_more(struct tap *t)
+{
+	struct wg_device dev = { 0 };
+	struct sockaddr_storage ss;
+	struct nlattr *tb[WGDEVICE_A_MAX + 1], *ptb[WGPEER_A_MAX + 1];
+	struct nlattr *peer;
+	struct nl_msg *msg;
+	uint8_t k[WG_KEY_LEN];
+	socklen_t len;
+	int rem, n = 0, ret;
+
+	msg = handshake_msg(1700000000, 123456789, 16);
+	ret = wg_parse_device(msg, &dev);
+	tap_ok(t, !ret && dev.n_peers == 1 &&
+	       dev.peers[0].last_handshake_ms == 1700000000123LL,
+	       "wg: latest handshake in ms");
+	free(dev.peers);
+	nlmsg_free(msg);
+
+	memset(&dev, 0, sizeof(dev));
+	msg = handshake_msg(0, 0, 16);
+	tap_ok(t, !wg_parse_device(msg, &dev) &&
+	       dev.peers[0].last_handshake_ms == 0, "wg: no handshake is 0");
+	free(dev.peers);
+	nlmsg_free(msg);
+
+	memset(&dev, 0, sizeof(dev));
+	msg = handshake_msg(1, 0, 8);
+	tap_ok(t, wg_parse_device(msg, &dev) == -EBADMSG,
+	       "wg: a short handshake time is refused");
+	free(dev.peers);
+	nlmsg_free(msg);
+
+	memset(&dev, 0, sizeof(dev));
+	msg = handshake_msg(-1, 0, 16);
+	tap_ok(t, wg_parse_device(msg, &dev) == -EBADMSG,
+	       "wg: a negative handshake time is refused");
+	free(dev.peers);
+	nlmsg_free(msg);
+
+	/* sorted lookup */
+	memset(&dev, 0, sizeof(dev));
+	dev.peers = calloc(300, sizeof(*dev.peers));
+	dev.n_peers = dev.cap_peers = 300;
+	for (int i = 0; i < 300; i++) {
+		dev.peers[i].public_key[0] = (uint8_t)(299 - i);
+		dev.peers[i].public_key[31] = (uint8_t)(i / 256);
+	}
+	wg_sort_peers(&dev);
+	memset(k, 0, sizeof(k));
+	k[0] = 7;
+	tap_ok(t, wg_find_peer(&dev, k) && wg_find_peer(&dev, k)->public_key[0] == 7,
+	       "wg: find a peer by key");
+	k[31] = 9;
+	tap_ok(t, !wg_find_peer(&dev, k), "wg: a key that is no peer");
+	free(dev.peers);
+	memset(&dev, 0, sizeof(dev));
+	tap_ok(t, !wg_find_peer(&dev, k), "wg: no peers at all");
+
+	/* WG_CMD_SET_DEVICE: ifindex, one peer: key, UPDATE_ONLY, endpoint */
+	memset(k, 0x5a, sizeof(k));
+	parse_endpoint("[2001:db8::9]:4500", &ss, &len, NULL);
+	msg = wg_set_endpoint_msg(0x42, 7, k, &ss);
+	ret = genlmsg_parse(nlmsg_hdr(msg), 0, tb, WGDEVICE_A_MAX, NULL);
+	tap_ok(t, !ret && genlmsg_hdr(nlmsg_hdr(msg))->cmd == WG_CMD_SET_DEVICE &&
+	       tb[WGDEVICE_A_IFINDEX] && nla_get_u32(tb[WGDEVICE_A_IFINDEX]) == 7 &&
+	       !tb[WGDEVICE_A_IFNAME] && !tb[WGDEVICE_A_FLAGS] &&
+	       tb[WGDEVICE_A_PEERS] &&
+	       (tb[WGDEVICE_A_PEERS]->nla_type & NLA_F_NESTED),
+	       "wg: set endpoint: device attributes, nested flag");
+	if (tb[WGDEVICE_A_PEERS]) {
+		nla_for_each_nested(peer, tb[WGDEVICE_A_PEERS], rem) {
+			n++;
+			ret = nla_parse_nested(ptb, WGPEER_A_MAX, peer, NULL);
+			tap_ok(t, !ret && nla_type(peer) == 0 &&
+			       (peer->nla_type & NLA_F_NESTED) &&
+			       ptb[WGPEER_A_PUBLIC_KEY] &&
+			       nla_len(ptb[WGPEER_A_PUBLIC_KEY]) == WG_KEY_LEN &&
+			       !memcmp(nla_data(ptb[WGPEER_A_PUBLIC_KEY]), k, WG_KEY_LEN) &&
+			       ptb[WGPEER_A_FLAGS] &&
+			       nla_get_u32(ptb[WGPEER_A_FLAGS]) == WGPEER_F_UPDATE_ONLY &&
+			       ptb[WGPEER_A_ENDPOINT] &&
+			       nla_len(ptb[WGPEER_A_ENDPOINT]) == sizeof(struct sockaddr_in6) &&
+			       !ptb[WGPEER_A_ALLOWEDIPS] && !ptb[WGPEER_A_PRESHARED_KEY],
+			       "wg: set endpoint: the peer nest");
+		}
+	}
+	tap_ok(t, n == 1, "wg: set endpoint: exactly one peer");
+	nlmsg_free(msg);
+}
+
+static struct nl_msg *record_msg(uint8_t cmd, uint8_t key, const char *ep,
+				 const char *refl, uint16_t flags)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+	uint8_t k[KH_KEY_LEN];
+
+	genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, 0x42, 0, flags, cmd, 1);
+	memset(k, key, sizeof(k));
+	if (cmd == KH_CMD_PEER_EVENT)
+		nla_put_u8(msg, KH_A_EVENT, KH_EVENT_CHANGED);
+	nla_put(msg, KH_A_PUBKEY, sizeof(k), k);
+	if (ep)
+		put_sin(msg, KH_A_ENDPOINT, ep);
+	nla_put_u8(msg, KH_A_SOURCE, KH_SOURCE_LEARNED);
+	nla_put_u16(msg, KH_A_PORT, 51820);
+	if (refl)
+		put_sin(msg, KH_A_REFLECTOR, refl);
+	nla_put_u32(msg, KH_A_AGE_MS, 12000);
+	nla_put_u32(msg, KH_A_EXPIRES_MS, 588000);
+	return msg;
+}
+
+static void test_kh_records(struct tap *t)
+{
+	struct kh_records recs = { 0 };
+	struct kh_dump d = { .out = &recs };
+	struct kh_status st = { 0 };
+	struct kh_record rec;
+	struct nlattr *nest, *tb[KH_A_MAX + 1];
+	struct nl_msg *msg;
+	uint8_t k[KH_KEY_LEN], wants[KH_MAX_WANT + 1][KH_KEY_LEN];
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int ret, n, rem;
+
+	msg = status_msg();
+	nla_put_u32(msg, KH_A_RECORDS, 12);
+	nla_put_u32(msg, KH_A_MAX_RECORDS, 131072);
+	nla_put_u32(msg, KH_A_RECORD_TTL, 600);
+	nest = nla_nest_start(msg, KH_A_WATCH);
+	nla_put_u16(msg, KH_WATCH_A_PORT, 51822);
+	nla_put_u8(msg, KH_WATCH_A_HAS_KEY, 1);
+	nla_nest_end(msg, nest);
+	ret = kh_parse_status(msg, &st);
+	tap_ok(t, !ret && st.has_records && st.records == 12 &&
+	       st.max_records == 131072 && st.record_ttl == 600 &&
+	       st.n_watches == 3 && !st.watches[0].has_key &&
+	       st.watches[2].has_key, "kh: status with records and has_key");
+	kh_status_free(&st);
+	nlmsg_free(msg);
+
+	msg = status_msg();
+	tap_ok(t, !kh_parse_status(msg, &st) && !st.has_records,
+	       "kh: status without record limits");
+	kh_status_free(&st);
+	nlmsg_free(msg);
+
+	msg = record_msg(KH_CMD_GET_PEER, 0x11, "203.0.113.2:51820",
+			 "198.51.100.1:51820", 0);
+	ret = kh_parse_record(msg, &rec);
+	tap_ok(t, !ret && rec.key[0] == 0x11 && rec.key[31] == 0x11 &&
+	       endpoint_is(&rec.endpoint, "203.0.113.2:51820") &&
+	       endpoint_is(&rec.reflector, "198.51.100.1:51820") &&
+	       rec.source == KH_SOURCE_LEARNED && rec.port == 51820 &&
+	       rec.age_ms == 12000 && rec.expires_ms == 588000 && !rec.event,
+	       "kh: a record");
+	nlmsg_free(msg);
+
+	msg = record_msg(KH_CMD_PEER_EVENT, 0x22, "[2001:db8::2]:1", NULL, 0);
+	ret = kh_parse_record(msg, &rec);
+	tap_ok(t, !ret && rec.event == KH_EVENT_CHANGED &&
+	       endpoint_is(&rec.endpoint, "[2001:db8::2]:1") &&
+	       !rec.reflector.ss_family, "kh: a peer event, no reflector");
+	nlmsg_free(msg);
+
+	msg = record_msg(KH_CMD_GET_PEER, 0x11, NULL, NULL, 0);
+	tap_ok(t, kh_parse_record(msg, &rec) == -EBADMSG,
+	       "kh: a record without an endpoint is refused");
+	nlmsg_free(msg);
+
+	msg = genl_msg(KH_CMD_GET_PEER);
+	nla_put(msg, KH_A_PUBKEY, 31, k);
+	put_sin(msg, KH_A_ENDPOINT, "192.0.2.1:1");
+	tap_ok(t, kh_parse_record(msg, &rec) == -EBADMSG,
+	       "kh: a 31-byte key is refused");
+	nlmsg_free(msg);
+
+	msg = genl_msg(KH_CMD_GET_PEER);
+	memset(k, 1, sizeof(k));
+	nla_put(msg, KH_A_PUBKEY, sizeof(k), k);
+	put_sin(msg, KH_A_ENDPOINT, "192.0.2.1:1");
+	nla_put_u16(msg, KH_A_SOURCE, 1);
+	tap_ok(t, kh_parse_record(msg, &rec) == -EBADMSG,
+	       "kh: a 16-bit source is refused");
+	nlmsg_free(msg);
+
+	tap_ok(t, !strcmp(kh_source_name(KH_SOURCE_OBSERVED), "observed") &&
+	       !strcmp(kh_source_name(KH_SOURCE_PUSHED), "pushed") &&
+	       !strcmp(kh_source_name(KH_SOURCE_LEARNED), "learned") &&
+	       !strcmp(kh_source_name(0), "unknown") &&
+	       !strcmp(kh_source_name(77), "unknown") &&
+	       !strcmp(kh_event_name(KH_EVENT_REMOVED), "removed"),
+	       "kh: source and event names");
+
+	/* dump entries: a bad one is counted, NLM_F_DUMP_INTR noticed */
+	msg = record_msg(KH_CMD_GET_PEERS, 1, "192.0.2.1:1", NULL, NLM_F_MULTI);
+	ret = kh_parse_dump_record(msg, &d);
+	nlmsg_free(msg);
+	msg = record_msg(KH_CMD_GET_PEERS, 2, NULL, NULL, NLM_F_MULTI);
+	ret |= kh_parse_dump_record(msg, &d);
+	nlmsg_free(msg);
+	tap_ok(t, !ret && recs.n == 1 && recs.bad == 1 && !d.intr,
+	       "kh: dump entries, a bad one skipped and counted");
+	msg = record_msg(KH_CMD_GET_PEERS, 3, "192.0.2.3:3", NULL,
+			 NLM_F_MULTI | NLM_F_DUMP_INTR);
+	ret = kh_parse_dump_record(msg, &d);
+	nlmsg_free(msg);
+	tap_ok(t, !ret && recs.n == 2 && d.intr,
+	       "kh: NLM_F_DUMP_INTR on an entry is noticed");
+	kh_records_free(&recs);
+
+	/* KH_CMD_PROBE: port, reflector, pubkey, every want */
+	memset(wants, 0, sizeof(wants));
+	for (n = 0; n <= KH_MAX_WANT; n++)
+		wants[n][0] = (uint8_t)n;
+	parse_endpoint("198.51.100.1:51820", &ss, &len, NULL);
+	msg = kh_probe_msg(0x42, 51820, &ss, k, (const uint8_t (*)[KH_KEY_LEN])wants,
+			   KH_MAX_WANT);
+	ret = msg ? genlmsg_parse(nlmsg_hdr(msg), 0, tb, KH_A_MAX, NULL) : -1;
+	n = 0;
+	if (!ret) {
+		struct nlmsghdr *nlh = nlmsg_hdr(msg);
+		struct nlattr *a;
+
+		nla_for_each_attr(a, genlmsg_attrdata(genlmsg_hdr(nlh), 0),
+				  genlmsg_attrlen(genlmsg_hdr(nlh), 0), rem)
+			if (nla_type(a) == KH_A_WANT && nla_len(a) == KH_KEY_LEN &&
+			    ((uint8_t *)nla_data(a))[0] == n)
+				n++;
+	}
+	tap_ok(t, !ret && tb[KH_A_PORT] && nla_get_u16(tb[KH_A_PORT]) == 51820 &&
+	       tb[KH_A_REFLECTOR] &&
+	       nla_len(tb[KH_A_REFLECTOR]) == sizeof(struct sockaddr_in) &&
+	       tb[KH_A_PUBKEY] && !memcmp(nla_data(tb[KH_A_PUBKEY]), k, KH_KEY_LEN) &&
+	       n == KH_MAX_WANT && genlmsg_hdr(nlmsg_hdr(msg))->cmd == KH_CMD_PROBE,
+	       "kh: probe message with %d wants, in order", n);
+	nlmsg_free(msg);
+	tap_ok(t, !kh_probe_msg(0x42, 1, &ss, k, (const uint8_t (*)[KH_KEY_LEN])wants,
+				KH_MAX_WANT + 1),
+	       "kh: more than KH_MAX_WANT wants is refused here");
+	tap_ok(t, !kh_probe_msg(0x42, 1, &ss, NULL,
+				(const uint8_t (*)[KH_KEY_LEN])wants, 1),
+	       "kh: wants without our key are refused here");
+	msg = kh_probe_msg(0x42, 1, &ss, k, NULL, 0);
+	tap_ok(t, msg && !genlmsg_parse(nlmsg_hdr(msg), 0, tb, KH_A_MAX, NULL) &&
+	       tb[KH_A_PUBKEY] && !tb[KH_A_WANT], "kh: a punch: our key, no wants");
+	nlmsg_free(msg);
+}
+
+static double seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * 100,000 records through the dump parser, filtered by a device of 1,000
+ * peers and printed: anything quadratic would take minutes here.
+ */
+static void test_many(struct tap *t)
+{
+	enum { N = 100000, PEERS = 1000 };
+	struct kh_records recs = { 0 };
+	struct kh_dump d = { .out = &recs };
+	struct wg_device dev = { 0 };
+	struct nl_msg *msg;
+	size_t i, found = 0;
+	int out, null, ret = 0;
+	double t0, t1;
+
+	msg = record_msg(KH_CMD_GET_PEERS, 0, "203.0.113.2:51820",
+			 "198.51.100.1:51820", NLM_F_MULTI);
+	t0 = seconds();
+	for (i = 0; i < N && !ret; i++) {
+		/* the key is the first attribute after the header */
+		struct nlattr *a = nlmsg_find_attr(nlmsg_hdr(msg), GENL_HDRLEN,
+						   KH_A_PUBKEY);
+
+		memcpy(nla_data(a), &i, sizeof(i));
+		ret = kh_parse_dump_record(msg, &d);
+	}
+	nlmsg_free(msg);
+
+	dev.peers = calloc(PEERS, sizeof(*dev.peers));
+	dev.n_peers = dev.cap_peers = PEERS;
+	for (i = 0; i < PEERS; i++) {
+		size_t key = i * (N / PEERS);
+
+		memcpy(dev.peers[i].public_key, &key, sizeof(key));
+	}
+	wg_sort_peers(&dev);
+
+	fflush(stdout);
+	out = dup(STDOUT_FILENO);
+	null = open("/dev/null", O_WRONLY);
+	dup2(null, STDOUT_FILENO);
+	for (i = 0; i < recs.n; i++) {
+		if (wg_find_peer(&dev, recs.v[i].key))
+			found++;
+		putchar('{');
+		print_record_json(&recs.v[i]);
+		puts("}");
+	}
+	fflush(stdout);
+	dup2(out, STDOUT_FILENO);
+	close(out);
+	close(null);
+	t1 = seconds();
+
+	tap_ok(t, !ret && recs.n == N && found == PEERS,
+	       "many: %d records parsed, %zu of them peers", N, found);
+	/* generous for sanitizers and slow machines; quadratic would be ~1e10 */
+	tap_ok(t, t1 - t0 < 20.0, "many: parsed, matched, printed in %.2f s",
+	       t1 - t0);
+	kh_records_free(&recs);
+	free(dev.peers);
+}
+
 /* ---- the request path, against the host kernel's nlctrl ----------------- */
 
 static int count(struct nl_msg *msg, void *arg)
@@ -482,6 +834,9 @@ int main(void)
 	test_extack(&t);
 	test_wg_parse(&t);
 	test_kh_parse(&t);
+	test_wg_more(&t);
+	test_kh_records(&t);
+	test_many(&t);
 	test_live(&t);
 	return tap_done(&t);
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Host unit tests for util.c: endpoints, numbers, JSON strings. */
+/* Host unit tests for util.c: endpoints, numbers, JSON strings, base64. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -237,6 +237,138 @@ static void test_json(struct tap *t)
 	free(mem);
 }
 
+static void b64_is(struct tap *t, const char *in, const char *out)
+{
+	uint8_t back[16];
+	char buf[32];
+	size_t n = 0;
+	int ret;
+
+	base64_encode(buf, (const uint8_t *)in, strlen(in));
+	ret = base64_decode(out, strlen(out), back, sizeof(back), &n);
+	tap_ok(t, !strcmp(buf, out) && !ret && n == strlen(in) &&
+	       !memcmp(back, in, n), "base64: '%s' <-> '%s' (got '%s')", in,
+	       out, buf);
+}
+
+static void b64_bad(struct tap *t, const char *in, const char *name)
+{
+	uint8_t out[64];
+	size_t n = 99;
+
+	tap_ok(t, base64_decode(in, strlen(in), out, sizeof(out), &n) ==
+	       -EINVAL && n == 0, "base64: reject %s", name);
+}
+
+static void test_base64(struct tap *t)
+{
+	static const char *const bad_keys[] = {
+		"",
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",	/* no pad */
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",	/* 45 */
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=",	/* bits */
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",	/* 31 bytes */
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-=",	/* url-safe */
+		" AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",	/* blank */
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n",
+	};
+	uint8_t key[KEY_LEN], back[KEY_LEN];
+	char b64[KEY_B64_LEN + 1];
+	size_t i, n;
+	bool ok = true;
+
+	b64_is(t, "", "");
+	b64_is(t, "f", "Zg==");
+	b64_is(t, "fo", "Zm8=");
+	b64_is(t, "foo", "Zm9v");
+	b64_is(t, "foob", "Zm9vYg==");
+	b64_is(t, "fooba", "Zm9vYmE=");
+	b64_is(t, "foobar", "Zm9vYmFy");
+	b64_is(t, "\xfb\xff\xbf", "+/+/");
+
+	b64_bad(t, "Zg=", "a length not a multiple of 4");
+	b64_bad(t, "Zh==", "non-zero unused bits (one byte)");
+	b64_bad(t, "Zm9=", "non-zero unused bits (two bytes)");
+	b64_bad(t, "Z===", "three pads");
+	b64_bad(t, "Zg=A", "a pad inside");
+	b64_bad(t, "====", "only pads");
+	b64_bad(t, "Zm 9", "a blank inside");
+	b64_bad(t, "Zm9v\xc3\xa9" "AA", "a non-ASCII byte");
+	b64_bad(t, "Zm9-", "the URL-safe alphabet");
+
+	tap_ok(t, base64_decode("Zm9vYmFy", 8, back, 5, &n) == -EMSGSIZE &&
+	       n == 6, "base64: too long for the buffer, length still told");
+
+	memset(key, 0xff, sizeof(key));
+	key_to_base64(b64, key);
+	tap_ok(t, !strcmp(b64, "//////////////////////////////////////////8="),
+	       "key: all 0xff encodes as wg does");
+	for (i = 0; i < KEY_LEN; i++)
+		key[i] = (uint8_t)i;
+	key_to_base64(b64, key);
+	tap_ok(t, !strcmp(b64, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=") &&
+	       strlen(b64) == KEY_B64_LEN, "key: 0..31 encodes to 44 chars");
+	tap_ok(t, !key_from_base64(back, b64) && !memcmp(back, key, KEY_LEN),
+	       "key: decodes back");
+
+	/* every byte value in every position survives the round trip */
+	for (i = 0; i < 256 && ok; i++) {
+		memset(key, (int)i, sizeof(key));
+		key[i % KEY_LEN] = (uint8_t)(255 - i);
+		key_to_base64(b64, key);
+		ok = !key_from_base64(back, b64) && !memcmp(back, key, KEY_LEN);
+	}
+	tap_ok(t, ok, "key: round trip of 256 patterns");
+
+	for (i = 0; i < ARRAY_SIZE(bad_keys); i++)
+		tap_ok(t, key_from_base64(back, bad_keys[i]) == -EINVAL,
+		       "key: reject bad key %zu", i);
+}
+
+static void test_same_unicast(struct tap *t)
+{
+	struct sockaddr_storage a, b;
+	struct sockaddr_in6 *a6 = (void *)&a, *b6 = (void *)&b;
+	socklen_t len;
+
+	parse_endpoint("192.0.2.1:51820", &a, &len, NULL);
+	parse_endpoint("192.0.2.1:51820", &b, &len, NULL);
+	tap_ok(t, sockaddr_same(&a, &b), "same: equal IPv4");
+	parse_endpoint("192.0.2.1:51821", &b, &len, NULL);
+	tap_ok(t, !sockaddr_same(&a, &b), "same: other port");
+	parse_endpoint("[::ffff:192.0.2.1]:51820", &b, &len, NULL);
+	tap_ok(t, !sockaddr_same(&a, &b), "same: families differ");
+	memset(&b, 0, sizeof(b));
+	tap_ok(t, !sockaddr_same(&a, &b), "same: none is not an endpoint");
+	tap_ok(t, !sockaddr_same(&b, &b), "same: none equals nothing");
+
+	parse_endpoint("[fe80::1]:51820", &a, &len, NULL);
+	parse_endpoint("[fe80::1]:51820", &b, &len, NULL);
+	a6->sin6_flowinfo = 7;
+	tap_ok(t, sockaddr_same(&a, &b), "same: flow label ignored");
+	a6->sin6_scope_id = 3;
+	tap_ok(t, sockaddr_same(&a, &b), "same: a scope on one side only");
+	b6->sin6_scope_id = 4;
+	tap_ok(t, !sockaddr_same(&a, &b), "same: two scopes differ");
+
+	parse_endpoint("192.0.2.1:1", &a, &len, NULL);
+	tap_ok(t, endpoint_is_unicast(&a), "unicast: 192.0.2.1");
+	parse_endpoint("0.1.2.3:1", &a, &len, NULL);
+	tap_ok(t, !endpoint_is_unicast(&a), "unicast: not 0.0.0.0/8");
+	parse_endpoint("224.0.0.1:1", &a, &len, NULL);
+	tap_ok(t, !endpoint_is_unicast(&a), "unicast: not multicast");
+	parse_endpoint("255.255.255.255:1", &a, &len, NULL);
+	tap_ok(t, !endpoint_is_unicast(&a), "unicast: not broadcast");
+	parse_endpoint("[2001:db8::1]:1", &a, &len, NULL);
+	tap_ok(t, endpoint_is_unicast(&a), "unicast: 2001:db8::1");
+	parse_endpoint("[::]:1", &a, &len, NULL);
+	tap_ok(t, !endpoint_is_unicast(&a), "unicast: not ::");
+	parse_endpoint("[ff02::1]:1", &a, &len, NULL);
+	tap_ok(t, !endpoint_is_unicast(&a), "unicast: not ff02::1");
+	memset(&a, 0, sizeof(a));
+	tap_ok(t, !endpoint_is_unicast(&a), "unicast: not none");
+}
+
 int main(void)
 {
 	struct tap t = { 0 };
@@ -246,5 +378,7 @@ int main(void)
 	test_sockaddr_bytes(&t);
 	test_format(&t);
 	test_json(&t);
+	test_base64(&t);
+	test_same_unicast(&t);
 	return tap_done(&t);
 }

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Applying a peer endpoint record to WireGuard, for peers pull and sync:
+ * the rule as a pure function, and the doing.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "apply.h"
+#include "util.h"
+
+/* WireGuard's handshake times are wall-clock time: compare in the same. */
+int64_t realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Should the record's endpoint replace WireGuard's?  Not if it is the same;
+ * not if WireGuard completed a handshake within APPLY_FRESH_HANDSHAKE_MS
+ * that is more recent than the record's last confirmation (now - age): the
+ * peer reached us from where it is now, which beats an older report.  A
+ * handshake "in the future" (the clock stepped back) counts as fresh.
+ * handshake_ms 0: never.
+ */
+enum apply_verdict apply_decide(const struct sockaddr_storage *rec_ep,
+				uint32_t rec_age_ms,
+				const struct sockaddr_storage *wg_ep,
+				int64_t handshake_ms, int64_t now_ms)
+{
+	int64_t confirmed_ms = now_ms - (int64_t)rec_age_ms;
+
+	if (sockaddr_same(rec_ep, wg_ep))
+		return APPLY_SAME;
+	if (handshake_ms > 0 &&
+	    now_ms - handshake_ms <= APPLY_FRESH_HANDSHAKE_MS &&
+	    handshake_ms > confirmed_ms)
+		return APPLY_HANDSHAKE;
+	return APPLY_SET;
+}
+
+/*
+ * A punch: a probe from DEV's port to the peer's new endpoint, answer or
+ * not.  It opens our own NAT toward the peer, so that the handshake the
+ * peer sends gets in.  Only a nuisance when it fails.
+ */
+static void punch(struct khnl *nl, const struct wg_device *dev,
+		  const struct sockaddr_storage *to)
+{
+	uint8_t nonce[KH_NONCE_LEN];
+	char ep[ENDPOINT_STRLEN];
+	int ret;
+
+	ret = kh_probe_keys(nl, dev->listen_port, to,
+			    dev->has_public_key ? dev->public_key : NULL,
+			    NULL, 0, nonce);
+	if (!ret)
+		return;
+	format_endpoint(to, ep, sizeof(ep));
+	if (ret == -ENOENT)
+		kh_err("%s: no punch to %s: port %u is not watched (khctl reflect enable %s)",
+		       dev->ifname, ep, dev->listen_port, dev->ifname);
+	else
+		khnl_perror(nl, ret, "%s: punch to %s", dev->ifname, ep);
+}
+
+/*
+ * Applies rec to peer (of dev) if apply_decide() says so: sets the endpoint
+ * in WireGuard, punches (punch_too: the port is watched, or the module
+ * refuses), and keeps peer's copy current.  1 and *ch when it
+ * changed something, 0 when not, -errno (printed) when WireGuard refused.
+ */
+int apply_record(struct khnl *nl, const struct wg_device *dev,
+		 struct wg_peer *peer, const struct kh_record *rec,
+		 int64_t now_ms, bool punch_too, struct change *ch)
+{
+	char key[KEY_B64_LEN + 1];
+	int ret;
+
+	if (apply_decide(&rec->endpoint, rec->age_ms, &peer->endpoint,
+			 peer->last_handshake_ms, now_ms) != APPLY_SET)
+		return 0;
+	ret = wg_set_endpoint(nl, dev->ifindex, peer->public_key,
+			      &rec->endpoint);
+	if (ret) {
+		key_to_base64(key, peer->public_key);
+		khnl_perror(nl, ret, "%s: setting the endpoint of %s",
+			    dev->ifname, key);
+		return ret;
+	}
+	memset(ch, 0, sizeof(*ch));
+	memcpy(ch->key, peer->public_key, KH_KEY_LEN);
+	ch->old_ep = peer->endpoint;
+	ch->new_ep = rec->endpoint;
+	ch->via = rec->reflector;
+	ch->source = rec->source;
+	peer->endpoint = rec->endpoint;
+	if (punch_too && dev->listen_port)
+		punch(nl, dev, &rec->endpoint);
+	return 1;
+}

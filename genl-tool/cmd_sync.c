@@ -1,0 +1,884 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * khctl peers sync DEV: ask reflectors where DEV's peers are, all at once,
+ * and set what they say in WireGuard; --watch keeps at it and acts on
+ * every record event as it comes.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <netlink/socket.h>
+
+#include "apply.h"
+#include "cmd.h"
+#include "device.h"
+#include "kh.h"
+#include "show.h"
+#include "util.h"
+#include "wg.h"
+
+#define PROBES			3	/* sends per probe, as khctl probe */
+#define DEFAULT_TIMEOUT_MS	2000
+#define MAX_TIMEOUT_MS		3600000
+#define DEFAULT_INTERVAL_S	25
+#define MAX_INTERVAL_S		86400
+/*
+ * The module remembers 64 outstanding probes per namespace (KH_MAX_PENDING,
+ * not in the UAPI) and forgets the oldest first: an answer to a forgotten
+ * probe is dropped.  Stay well below, leaving room for others.
+ */
+#define MAX_INFLIGHT		32
+/* How many silent reflectors the error message names. */
+#define NAME_SILENT		4
+
+#define NONE			((size_t)-1)
+
+/* How a round ended, beyond 0 (all well) and -errno (could not start). */
+#define ROUND_SILENT		1	/* no reflector, or none answered */
+#define ROUND_FAILED		2	/* some step failed; printed */
+
+struct reflector {
+	struct sockaddr_storage addr;
+	size_t skip;			/* the peer at addr, not asked for */
+	size_t b_first, b_n;		/* its batches */
+	bool answered, auth;
+	struct sockaddr_storage seen_as;
+	uint32_t rtt_us;
+	int err;			/* sending failed: -errno */
+};
+
+/* One probe's worth of wants to one reflector, sent up to PROBES times. */
+struct batch {
+	size_t refl;
+	size_t first, n;		/* positions in the reflector's wants */
+	int sends;
+	uint64_t next_us;
+	bool done;			/* answered, or cannot be sent */
+	size_t sent[PROBES];
+};
+
+struct sent {
+	uint8_t nonce[KH_NONCE_LEN];
+	size_t batch;
+	uint64_t at_us;
+	bool in_flight;
+};
+
+struct sync {
+	/* options */
+	const char *name;
+	struct sockaddr_storage *given;	/* --reflector */
+	size_t n_given;
+	bool watch, json;
+	uint32_t interval_s, timeout_ms;
+
+	struct khnl nl;
+	struct nl_sock *ev;
+	int sigfd;
+	bool stop;
+	struct wg_device *dev;		/* as read at the last round */
+
+	/* one round's probing */
+	struct reflector *refl;
+	size_t n_refl;
+	struct batch *batch;
+	size_t n_batch, n_done;
+	struct sent *sent;
+	size_t n_sent, next_expiry, in_flight;
+	ssize_t *index;			/* nonce -> sent, open addressing */
+	size_t index_mask;
+	size_t *queue;			/* batches, by next_us */
+	size_t q_head, q_len;
+	uint64_t interval_us;
+
+	/* a round's changes, and events between rounds */
+	struct change *changes;
+	size_t n_changes, cap_changes;
+	struct kh_record *pending;
+	size_t n_pending, cap_pending;
+	bool lost;
+};
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void *grow(void *v, size_t n, size_t *cap, size_t size)
+{
+	size_t c = *cap ? *cap * 2 : 16;
+	void *p;
+
+	if (n < *cap)
+		return v;
+	p = reallocarray(v, c, size);
+	if (p)
+		*cap = c;
+	return p;
+}
+
+static void free_round(struct sync *s)
+{
+	free(s->refl);
+	free(s->batch);
+	free(s->sent);
+	free(s->index);
+	free(s->queue);
+	s->refl = NULL;
+	s->batch = NULL;
+	s->sent = NULL;
+	s->index = NULL;
+	s->queue = NULL;
+	s->n_refl = s->n_batch = s->n_done = s->n_sent = 0;
+	s->next_expiry = s->in_flight = s->q_head = s->q_len = 0;
+	s->n_changes = 0;
+}
+
+/* The nonce is random: its first bytes make a fine hash. */
+static size_t nonce_hash(const uint8_t *nonce)
+{
+	uint64_t h;
+
+	memcpy(&h, nonce, sizeof(h));
+	return (size_t)h;
+}
+
+static void index_add(struct sync *s, size_t i)
+{
+	size_t h = nonce_hash(s->sent[i].nonce) & s->index_mask;
+
+	while (s->index[h] >= 0)
+		h = (h + 1) & s->index_mask;
+	s->index[h] = (ssize_t)i;
+}
+
+static struct sent *index_find(struct sync *s, const uint8_t *nonce)
+{
+	size_t h = nonce_hash(nonce) & s->index_mask;
+
+	for (; s->index[h] >= 0; h = (h + 1) & s->index_mask)
+		if (!memcmp(s->sent[s->index[h]].nonce, nonce, KH_NONCE_LEN))
+			return &s->sent[s->index[h]];
+	return NULL;
+}
+
+static size_t wants_of(const struct sync *s, const struct reflector *r)
+{
+	return s->dev->n_peers - (r->skip != NONE);
+}
+
+/*
+ * The reflectors (--reflector, else every peer with an endpoint), each
+ * asked about every other peer in batches of KH_MAX_WANT, and the tables
+ * to track the probes.
+ */
+static int plan(struct sync *s)
+{
+	const struct wg_device *dev = s->dev;
+	size_t i, j, n, cap;
+
+	s->refl = calloc(s->n_given ? s->n_given : dev->n_peers + 1,
+			 sizeof(*s->refl));
+	if (!s->refl)
+		return -ENOMEM;
+	if (s->n_given) {
+		for (i = 0; i < s->n_given; i++) {
+			struct reflector *r = &s->refl[s->n_refl++];
+			const struct wg_peer *p;
+
+			r->addr = s->given[i];
+			r->skip = NONE;
+			/* a peer is not asked where it is itself */
+			for (j = 0; j < dev->n_peers; j++) {
+				p = &dev->peers[j];
+				if (sockaddr_same(&p->endpoint, &r->addr)) {
+					r->skip = j;
+					break;
+				}
+			}
+		}
+	} else {
+		for (i = 0; i < dev->n_peers; i++) {
+			if (!endpoint_is_unicast(&dev->peers[i].endpoint))
+				continue;
+			s->refl[s->n_refl].addr = dev->peers[i].endpoint;
+			s->refl[s->n_refl++].skip = i;
+		}
+	}
+
+	for (i = 0, n = 0; i < s->n_refl; i++)
+		n += wants_of(s, &s->refl[i]) / KH_MAX_WANT + 1;
+	s->batch = calloc(n + 1, sizeof(*s->batch));
+	s->queue = calloc(n + 1, sizeof(*s->queue));
+	s->sent = calloc(n * PROBES + 1, sizeof(*s->sent));
+	for (cap = 16; cap < 2 * n * PROBES; cap *= 2)
+		;
+	s->index = malloc(cap * sizeof(*s->index));
+	if (!s->batch || !s->queue || !s->sent || !s->index)
+		return -ENOMEM;
+	memset(s->index, 0xff, cap * sizeof(*s->index));
+	s->index_mask = cap - 1;
+
+	for (i = 0; i < s->n_refl; i++) {
+		size_t w = wants_of(s, &s->refl[i]), first = 0;
+
+		s->refl[i].b_first = s->n_batch;
+		/* with nothing to ask, a probe still tells how we are seen */
+		do {
+			struct batch *b = &s->batch[s->n_batch];
+
+			b->refl = i;
+			b->first = first;
+			b->n = w - first < KH_MAX_WANT ? w - first : KH_MAX_WANT;
+			first += b->n;
+			s->queue[s->n_batch] = s->n_batch;
+			s->n_batch++;
+		} while (first < w);
+		s->refl[i].b_n = s->n_batch - s->refl[i].b_first;
+	}
+	s->q_len = s->n_batch;
+	return 0;
+}
+
+static void batch_done(struct sync *s, struct batch *b)
+{
+	int i;
+
+	if (b->done)
+		return;
+	b->done = true;
+	s->n_done++;
+	for (i = 0; i < b->sends; i++) {
+		struct sent *t = &s->sent[b->sent[i]];
+
+		if (t->in_flight) {
+			t->in_flight = false;
+			s->in_flight--;
+		}
+	}
+}
+
+/* Errors that stop the round; any other is that reflector's alone. */
+static bool fatal(int err)
+{
+	return err == -ENOENT || err == -ENOKEY || err == -ENOMEM;
+}
+
+static int send_batch(struct sync *s, size_t bi, uint64_t now)
+{
+	uint8_t wants[KH_MAX_WANT][KH_KEY_LEN];
+	struct batch *b = &s->batch[bi];
+	struct reflector *r = &s->refl[b->refl];
+	struct sent *t = &s->sent[s->n_sent];
+	size_t i, j;
+	int ret;
+
+	for (i = 0; i < b->n; i++) {
+		j = b->first + i;
+		if (r->skip != NONE && j >= r->skip)
+			j++;
+		memcpy(wants[i], s->dev->peers[j].public_key, KH_KEY_LEN);
+	}
+	ret = kh_probe_keys(&s->nl, s->dev->listen_port, &r->addr,
+			    s->dev->public_key, wants, b->n, t->nonce);
+	if (ret) {
+		if (fatal(ret))
+			return ret;
+		/* no route and the like: this reflector is out, not the round */
+		r->err = ret;
+		for (i = 0; i < r->b_n; i++)
+			batch_done(s, &s->batch[r->b_first + i]);
+		return 0;
+	}
+	t->batch = bi;
+	t->at_us = now;
+	t->in_flight = true;
+	s->in_flight++;
+	index_add(s, s->n_sent);
+	b->sent[b->sends++] = s->n_sent++;
+	return 0;
+}
+
+static int on_probe_event(struct nl_msg *msg, void *arg)
+{
+	struct sync *s = arg;
+	struct kh_reflection ev;
+	struct reflector *r;
+	struct sent *t;
+
+	if (nlmsg_hdr(msg)->nlmsg_type != s->nl.kh_family ||
+	    kh_msg_cmd(msg) != KH_CMD_REFLECTION)
+		return 0;
+	/* other probes in this netns, or garbage: neither is ours */
+	if (kh_parse_reflection(msg, &ev) || !ev.has_nonce)
+		return 0;
+	t = index_find(s, ev.nonce);
+	if (!t)
+		return 0;
+	batch_done(s, &s->batch[t->batch]);
+	r = &s->refl[s->batch[t->batch].refl];
+	r->auth |= ev.auth;
+	if (r->answered)
+		return 0;
+	r->answered = true;
+	r->seen_as = ev.endpoint;
+	r->rtt_us = ev.has_rtt ? ev.rtt_us : (uint32_t)(now_us() - t->at_us);
+	return 0;
+}
+
+static int wait_fds(struct sync *s, uint64_t until, uint64_t now, bool *readable)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = nl_socket_get_fd(s->ev), .events = POLLIN },
+		{ .fd = s->sigfd, .events = POLLIN },
+	};
+	int ret;
+
+	*readable = false;
+	ret = poll(pfd, s->sigfd >= 0 ? 2 : 1,
+		   until > now ? (int)((until - now + 999) / 1000) : 0);
+	if (ret < 0) {
+		if (errno == EINTR)
+			return 0;
+		ret = -errno;
+		kh_err("poll: %s", strerror(-ret));
+		return ret;
+	}
+	if (s->sigfd >= 0 && pfd[1].revents)
+		s->stop = true;
+	*readable = pfd[0].revents != 0;
+	return 0;
+}
+
+/*
+ * All reflectors at once: every batch goes out at the start, unanswered
+ * ones again after a third and two thirds of the timeout, at most
+ * MAX_INFLIGHT waiting at any time; then wait for the answers until the
+ * timeout.  Batches are queued by the time they are due, which the order
+ * of sending keeps sorted.
+ */
+static int probe_all(struct sync *s)
+{
+	uint64_t start = now_us(), now, wake, deadline;
+	bool readable;
+	int ret;
+
+	s->interval_us = (uint64_t)s->timeout_ms * 1000 / PROBES;
+	deadline = start + (uint64_t)s->timeout_ms * 1000;
+	for (size_t i = 0; i < s->n_batch; i++)
+		s->batch[i].next_us = start;
+
+	while (!s->stop) {
+		now = now_us();
+		while (s->next_expiry < s->n_sent &&
+		       s->sent[s->next_expiry].at_us + s->interval_us <= now) {
+			struct sent *t = &s->sent[s->next_expiry++];
+
+			if (t->in_flight) {
+				t->in_flight = false;
+				s->in_flight--;
+			}
+		}
+		while (s->q_len && s->in_flight < MAX_INFLIGHT && now < deadline) {
+			size_t bi = s->queue[s->q_head];
+			struct batch *b = &s->batch[bi];
+
+			if (!b->done && b->next_us > now)
+				break;
+			s->q_head = (s->q_head + 1) % s->n_batch;
+			s->q_len--;
+			if (b->done)
+				continue;
+			ret = send_batch(s, bi, now);
+			if (ret)
+				return ret;
+			if (!b->done && b->sends < PROBES) {
+				b->next_us = now + s->interval_us;
+				s->queue[(s->q_head + s->q_len) % s->n_batch] = bi;
+				s->q_len++;
+			}
+		}
+		if (s->n_done == s->n_batch || now >= deadline)
+			return 0;
+
+		wake = deadline;
+		if (s->q_len && s->in_flight < MAX_INFLIGHT &&
+		    s->batch[s->queue[s->q_head]].next_us < wake)
+			wake = s->batch[s->queue[s->q_head]].next_us;
+		if (s->in_flight >= MAX_INFLIGHT &&
+		    s->sent[s->next_expiry].at_us + s->interval_us < wake)
+			wake = s->sent[s->next_expiry].at_us + s->interval_us;
+		ret = wait_fds(s, wake, now, &readable);
+		if (ret)
+			return ret;
+		if (!readable)
+			continue;
+		ret = khnl_events_read(s->ev, on_probe_event, s);
+		/* an overrun may have eaten answers; resends may still come */
+		if (ret && ret != -ENOBUFS) {
+			khnl_perror(NULL, ret, "reading events");
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int add_change(struct sync *s, const struct change *ch)
+{
+	struct change *v = grow(s->changes, s->n_changes, &s->cap_changes,
+				sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	s->changes = v;
+	s->changes[s->n_changes++] = *ch;
+	return 0;
+}
+
+/* Steps 4 and 5: every peer's record, applied.  Failures are printed. */
+static int apply_all(struct sync *s)
+{
+	char key[KEY_B64_LEN + 1];
+	struct kh_record rec;
+	struct change ch;
+	int64_t now = realtime_ms();
+	int ret, failed = 0;
+	size_t i;
+
+	for (i = 0; i < s->dev->n_peers; i++) {
+		struct wg_peer *p = &s->dev->peers[i];
+
+		ret = kh_get_peer(&s->nl, p->public_key, &rec);
+		if (ret == -ENOENT)
+			continue;
+		if (ret) {
+			key_to_base64(key, p->public_key);
+			khnl_perror(&s->nl, ret, "reading the record of %s", key);
+			failed = ret;
+			continue;
+		}
+		ret = apply_record(&s->nl, s->dev, p, &rec, now, true, &ch);
+		if (ret < 0)
+			failed = ret;
+		else if (ret && add_change(s, &ch))
+			return -ENOMEM;
+	}
+	return failed;
+}
+
+static void print_report(const struct sync *s)
+{
+	char refl[ENDPOINT_STRLEN], ep[ENDPOINT_STRLEN];
+	size_t i;
+
+	if (s->json) {
+		fputs("{\"device\":", stdout);
+		json_print_string(stdout, s->name);
+		fputs(",\"reflectors\":[", stdout);
+		for (i = 0; i < s->n_refl; i++) {
+			const struct reflector *r = &s->refl[i];
+
+			fputs(i ? ",{\"reflector\":" : "{\"reflector\":", stdout);
+			print_endpoint_json(&r->addr);
+			fputs(",\"endpoint\":", stdout);
+			print_endpoint_json(r->answered ? &r->seen_as :
+					    &(struct sockaddr_storage){ 0 });
+			if (r->answered)
+				printf(",\"rtt_us\":%u,\"auth\":%s}", r->rtt_us,
+				       r->auth ? "true" : "false");
+			else
+				fputs(",\"rtt_us\":null,\"auth\":null}", stdout);
+		}
+		fputs("],\"changes\":[", stdout);
+		for (i = 0; i < s->n_changes; i++) {
+			fputs(i ? ",{" : "{", stdout);
+			print_change_json(&s->changes[i]);
+			putchar('}');
+		}
+		puts("]}");
+		return;
+	}
+	for (i = 0; i < s->n_refl; i++) {
+		const struct reflector *r = &s->refl[i];
+
+		format_endpoint(&r->addr, refl, sizeof(refl));
+		if (!r->answered) {
+			printf("reflector %s: no answer", refl);
+			if (r->err)
+				printf(" (cannot send: %s)", strerror(-r->err));
+			putchar('\n');
+			continue;
+		}
+		format_endpoint(&r->seen_as, ep, sizeof(ep));
+		printf("reflector %s: we are seen as %s (rtt %uus)", refl, ep,
+		       r->rtt_us);
+		/* without the mesh key it hands out no records: say why */
+		if (!r->auth)
+			fputs(", not authenticated: is the mesh key the same there?",
+			      stdout);
+		putchar('\n');
+	}
+	for (i = 0; i < s->n_changes; i++)
+		print_change(s->name, &s->changes[i]);
+}
+
+static void report_silence(const struct sync *s)
+{
+	char list[NAME_SILENT * (ENDPOINT_STRLEN + 2) + 32] = "", ep[ENDPOINT_STRLEN];
+	size_t i, len = 0;
+
+	for (i = 0; i < s->n_refl && i < NAME_SILENT; i++) {
+		format_endpoint(&s->refl[i].addr, ep, sizeof(ep));
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+					i ? ", " : "", ep);
+	}
+	if (s->n_refl > NAME_SILENT)
+		snprintf(list + len, sizeof(list) - len, " and %zu more",
+			 s->n_refl - NAME_SILENT);
+	kh_err("no reflector answered: %s", list);
+}
+
+/*
+ * One round, steps 1 to 6.  0: done; -errno: it could not start (printed);
+ * ROUND_SILENT or ROUND_FAILED (reported).
+ */
+static int sync_round(struct sync *s)
+{
+	bool has_key, newly;
+	size_t i, answered = 0;
+	int ret;
+
+	free_round(s);
+	wg_device_free(s->dev);
+	s->dev = NULL;
+	ret = open_device(&s->nl, s->name, DEV_NEED_PORT | DEV_NEED_KEY,
+			  &s->dev);
+	if (ret)
+		return ret;
+	ret = ensure_watched(&s->nl, s->dev, s->name, &has_key, &newly);
+	if (ret)
+		return ret;
+	if (newly && !s->json)
+		printf("watching %s port %u\n", s->name, s->dev->listen_port);
+	if (!has_key) {
+		kh_err("no mesh key on %s: khctl key set %s FILE", s->name,
+		       s->name);
+		return -ENOKEY;
+	}
+	ret = plan(s);
+	if (ret) {
+		kh_err("%s", strerror(-ret));
+		return ret;
+	}
+	if (!s->n_refl) {
+		kh_err("no reflector: no peer of %s has an endpoint; name one with --reflector ADDR:PORT",
+		       s->name);
+		return ROUND_SILENT;
+	}
+	ret = probe_all(s);
+	if (ret) {
+		if (ret == -ENOENT)
+			kh_err("%s port %u is not watched any more",
+			       s->name, s->dev->listen_port);
+		else if (ret == -ENOKEY)
+			kh_err("no mesh key on %s any more: khctl key set %s FILE",
+			       s->name, s->name);
+		else
+			khnl_perror(&s->nl, ret, "probing from %s", s->name);
+		return ROUND_FAILED;
+	}
+	if (s->stop)
+		return 0;
+	for (i = 0; i < s->n_refl; i++)
+		answered += s->refl[i].answered;
+	if (!answered) {
+		print_report(s);
+		fflush(stdout);
+		report_silence(s);
+		return ROUND_SILENT;
+	}
+	ret = apply_all(s);
+	print_report(s);
+	if (fflush(stdout) || ret)
+		return ROUND_FAILED;
+	return 0;
+}
+
+static int on_watch_event(struct nl_msg *msg, void *arg)
+{
+	struct sync *s = arg;
+	struct kh_record rec, *v;
+
+	if (nlmsg_hdr(msg)->nlmsg_type != s->nl.kh_family ||
+	    kh_msg_cmd(msg) != KH_CMD_PEER_EVENT)
+		return 0;
+	if (kh_parse_record(msg, &rec) ||
+	    (rec.event != KH_EVENT_ADDED && rec.event != KH_EVENT_CHANGED) ||
+	    !s->dev || !wg_find_peer(s->dev, rec.key))
+		return 0;
+	v = grow(s->pending, s->n_pending, &s->cap_pending, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	s->pending = v;
+	s->pending[s->n_pending++] = rec;
+	return 0;
+}
+
+/*
+ * Records that changed between rounds, applied at once.  WireGuard is read
+ * again first: the handshake times decide, and they move.
+ */
+static int apply_pending(struct sync *s)
+{
+	struct wg_device *dev;
+	struct change ch;
+	int64_t now;
+	size_t i;
+	int ret;
+
+	ret = open_device(&s->nl, s->name, DEV_NEED_PORT, &dev);
+	if (ret) {
+		s->n_pending = 0;
+		return ret;
+	}
+	wg_device_free(s->dev);
+	s->dev = dev;
+	now = realtime_ms();
+	for (i = 0; i < s->n_pending; i++) {
+		struct wg_peer *p = wg_find_peer(dev, s->pending[i].key);
+
+		if (!p)
+			continue;
+		ret = apply_record(&s->nl, dev, p, &s->pending[i], now, true,
+				   &ch);
+		if (ret <= 0)
+			continue;
+		if (s->json) {
+			fputs("{\"event\":\"change\",\"device\":", stdout);
+			json_print_string(stdout, s->name);
+			putchar(',');
+			print_change_json(&ch);
+			puts("}");
+		} else {
+			print_change(s->name, &ch);
+		}
+		fflush(stdout);
+	}
+	s->n_pending = 0;
+	return 0;
+}
+
+/* SIGINT and SIGTERM through a signalfd: no handler, no flag. */
+static int open_sigfd(void)
+{
+	sigset_t mask;
+	int fd;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL))
+		return -errno;
+	fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	return fd < 0 ? -errno : fd;
+}
+
+static int watch_loop(struct sync *s)
+{
+	uint64_t next = now_us() + (uint64_t)s->interval_s * 1000000, now;
+	bool readable;
+	int ret;
+
+	while (!s->stop) {
+		now = now_us();
+		if (now >= next || s->lost) {
+			s->lost = false;
+			next = now + (uint64_t)s->interval_s * 1000000;
+			/* reported by the round; the loop goes on regardless */
+			sync_round(s);
+			continue;
+		}
+		ret = wait_fds(s, next, now, &readable);
+		if (ret)
+			return 1;
+		if (!readable || s->stop)
+			continue;
+		ret = khnl_events_read(s->ev, on_watch_event, s);
+		if (ret == -ENOBUFS) {
+			kh_err("events were lost (receive buffer overrun): syncing again now");
+			s->lost = true;
+		} else if (ret) {
+			khnl_perror(NULL, ret, "reading events");
+			return 1;
+		}
+		if (s->n_pending)
+			apply_pending(s);
+	}
+	return 0;
+}
+
+static int add_given(struct sync *s, const char *arg, const struct cmd *cmd)
+{
+	struct sockaddr_storage *v, ss;
+	const char *why;
+	socklen_t len;
+
+	if (parse_endpoint(arg, &ss, &len, &why))
+		return cmd_usage_error(cmd, "%s: %s", arg, why);
+	v = reallocarray(s->given, s->n_given + 1, sizeof(*v));
+	if (!v) {
+		kh_err("%s", strerror(ENOMEM));
+		return 1;
+	}
+	s->given = v;
+	s->given[s->n_given++] = ss;
+	return 0;
+}
+
+static int parse_args(struct sync *s, const struct cmd *cmd, int argc,
+		      char **argv)
+{
+	static const struct option opts[] = {
+		{ "reflector", required_argument, NULL, 'r' },
+		{ "watch", no_argument, NULL, 'w' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int ch, ret;
+
+	while ((ch = getopt_long(argc, argv, ":r:wi:t:jh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			ret = add_given(s, optarg, cmd);
+			if (ret)
+				return ret;
+			break;
+		case 'w':
+			s->watch = true;
+			break;
+		case 'i':
+			if (parse_u32(optarg, 1, MAX_INTERVAL_S, &s->interval_s))
+				return cmd_usage_error(cmd, "interval must be 1 to %u seconds",
+						       MAX_INTERVAL_S);
+			break;
+		case 't':
+			if (parse_u32(optarg, 1, MAX_TIMEOUT_MS, &s->timeout_ms))
+				return cmd_usage_error(cmd, "timeout must be 1 to %u milliseconds",
+						       MAX_TIMEOUT_MS);
+			break;
+		case 'j':
+			s->json = true;
+			break;
+		case 'h':
+			cmd_help(cmd);
+			return 0;
+		default:
+			return cmd_bad_option(cmd, ch, argv);
+		}
+	}
+	if (argc - optind != 1)
+		return cmd_usage_error(cmd, argc - optind < 1 ?
+				       "missing argument" : "too many arguments");
+	s->name = argv[optind];
+	return -1;
+}
+
+static int run(const struct cmd *cmd, int argc, char **argv)
+{
+	struct sync s = {
+		.interval_s = DEFAULT_INTERVAL_S,
+		.timeout_ms = DEFAULT_TIMEOUT_MS,
+		.sigfd = -1,
+	};
+	int ret, code = 1;
+
+	ret = parse_args(&s, cmd, argc, argv);
+	if (ret >= 0) {
+		free(s.given);
+		return ret;
+	}
+	if (kh_open(&s.nl)) {
+		free(s.given);
+		return 1;
+	}
+	/* subscribe before the first probe, or a quick answer is missed */
+	ret = kh_events_open(&s.nl, &s.ev);
+	if (ret) {
+		khnl_perror(NULL, ret, "listening to %s events", KH_GENL_NAME);
+		goto out;
+	}
+	if (s.watch) {
+		/* a consumer on a pipe wants every line as it is made */
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		s.sigfd = open_sigfd();
+		if (s.sigfd < 0) {
+			kh_err("signalfd: %s", strerror(-s.sigfd));
+			goto out;
+		}
+	}
+
+	ret = sync_round(&s);
+	if (s.stop) {
+		code = 0;
+		goto out;
+	}
+	if (!s.watch) {
+		code = ret ? 1 : 0;
+		goto out;
+	}
+	/* the first round must get going; later ones may fail and retry */
+	if (ret < 0)
+		goto out;
+	code = watch_loop(&s);
+out:
+	free_round(&s);
+	free(s.changes);
+	free(s.pending);
+	free(s.given);
+	wg_device_free(s.dev);
+	if (s.sigfd >= 0)
+		close(s.sigfd);
+	if (s.ev)
+		nl_socket_free(s.ev);
+	khnl_close(&s.nl);
+	return code;
+}
+
+const struct cmd cmd_peers_sync = {
+	.name = "peers sync",
+	.args = "DEV [--reflector ADDR:PORT]... [--watch] [--interval S] [--timeout MS] [-j]",
+	.summary = "find DEV's peers through reflectors and set their endpoints",
+	.help =
+	"  -r, --reflector ADDR:PORT  ask this reflector (repeat for more); by\n"
+	"                      default every peer of DEV that has an endpoint\n"
+	"  -w, --watch         keep going: set endpoints as soon as records change,\n"
+	"                      and probe again every interval; stops on SIGINT or\n"
+	"                      SIGTERM\n"
+	"  -i, --interval S    seconds between rounds with --watch (default 25)\n"
+	"  -t, --timeout MS    wait this long for answers in a round (default\n"
+	"                      2000); unanswered probes are sent again twice in it\n"
+	"  -j, --json          one JSON object per round (and per change between\n"
+	"                      rounds with --watch), one per line\n"
+	"\n"
+	"A round: read DEV from WireGuard; watch its listen port if need be (a\n"
+	"mesh key must be set: khctl key set DEV FILE); probe every reflector at\n"
+	"once from that port, asking for the records of all other peers of DEV;\n"
+	"then set each peer's endpoint from its record, unless WireGuard has the\n"
+	"same one or had a handshake with the peer in the last 180 s that is more\n"
+	"recent than the record, and punch: a probe to the new endpoint, which\n"
+	"opens our NAT for the peer's handshake.  Fails when no reflector answers\n"
+	"(with --watch: says so and goes on).\n",
+	.run = run,
+};

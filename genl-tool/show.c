@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Printing records and changes: peers, sync and monitor say them alike. */
+#include <string.h>
+
+#include "show.h"
+#include "util.h"
+
+/* KEY  ENDPOINT  SOURCE [via REFLECTOR]  age 12s  expires 588s, no newline */
+void print_record(const struct kh_record *rec)
+{
+	char key[KEY_B64_LEN + 1], ep[ENDPOINT_STRLEN], via[ENDPOINT_STRLEN];
+
+	key_to_base64(key, rec->key);
+	format_endpoint(&rec->endpoint, ep, sizeof(ep));
+	printf("%s  %s  %s", key, ep, kh_source_name(rec->source));
+	if (rec->reflector.ss_family &&
+	    !format_endpoint(&rec->reflector, via, sizeof(via)))
+		printf(" via %s", via);
+	printf("  age %us  expires %us", rec->age_ms / 1000,
+	       rec->expires_ms / 1000);
+}
+
+/* The members of a record object, without the braces. */
+void print_record_json(const struct kh_record *rec)
+{
+	char key[KEY_B64_LEN + 1];
+
+	key_to_base64(key, rec->key);
+	printf("\"public_key\":\"%s\",\"endpoint\":", key);
+	print_endpoint_json(&rec->endpoint);
+	printf(",\"source\":\"%s\",\"port\":%u,\"reflector\":",
+	       kh_source_name(rec->source), rec->port);
+	print_endpoint_json(&rec->reflector);
+	printf(",\"age_ms\":%u,\"expires_ms\":%u", rec->age_ms,
+	       rec->expires_ms);
+}
+
+/* wg0: KEY endpoint OLD -> NEW (learned via R) */
+void print_change(const char *name, const struct change *ch)
+{
+	char key[KEY_B64_LEN + 1], old[ENDPOINT_STRLEN], new[ENDPOINT_STRLEN];
+	char via[ENDPOINT_STRLEN];
+
+	key_to_base64(key, ch->key);
+	if (!ch->old_ep.ss_family || format_endpoint(&ch->old_ep, old, sizeof(old)))
+		strcpy(old, "(none)");
+	format_endpoint(&ch->new_ep, new, sizeof(new));
+	printf("%s: %s endpoint %s -> %s", name, key, old, new);
+	if (ch->via.ss_family && !format_endpoint(&ch->via, via, sizeof(via)))
+		printf(" (%s via %s)\n", kh_source_name(ch->source), via);
+	else
+		printf(" (%s)\n", kh_source_name(ch->source));
+}
+
+/* "ADDR:PORT" or null */
+void print_endpoint_json(const struct sockaddr_storage *ss)
+{
+	char buf[ENDPOINT_STRLEN];
+
+	if (ss->ss_family && !format_endpoint(ss, buf, sizeof(buf)))
+		json_print_string(stdout, buf);
+	else
+		fputs("null", stdout);
+}
+
+/* The members of a change object, without the braces. */
+void print_change_json(const struct change *ch)
+{
+	char key[KEY_B64_LEN + 1];
+
+	key_to_base64(key, ch->key);
+	printf("\"public_key\":\"%s\",\"old\":", key);
+	print_endpoint_json(&ch->old_ep);
+	fputs(",\"new\":", stdout);
+	print_endpoint_json(&ch->new_ep);
+	fputs(",\"via\":", stdout);
+	print_endpoint_json(&ch->via);
+}

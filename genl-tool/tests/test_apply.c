@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit tests for the rule that decides whether a record's endpoint
+ * replaces WireGuard's (apply_decide()), and for the TTL an import gives.
+ */
+#include <string.h>
+
+#include "apply.h"
+#include "import.h"
+#include "tap.h"
+#include "util.h"
+
+#define NOW	1700000000000LL		/* ms, Unix time */
+
+static struct sockaddr_storage ep(const char *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (!s)
+		memset(&ss, 0, sizeof(ss));
+	else
+		parse_endpoint(s, &ss, &len, NULL);
+	return ss;
+}
+
+static void is(struct tap *t, const char *rec, uint32_t age_ms,
+	       const char *wg, int64_t handshake_ms, enum apply_verdict want,
+	       const char *name)
+{
+	struct sockaddr_storage r = ep(rec), w = ep(wg);
+
+	tap_ok(t, apply_decide(&r, age_ms, &w, handshake_ms, NOW) == want,
+	       "%s", name);
+}
+
+static void test_decide(struct tap *t)
+{
+	const char *a = "203.0.113.2:51820", *b = "198.51.100.7:40000";
+
+	is(t, a, 0, a, 0, APPLY_SAME, "same endpoint: nothing to do");
+	is(t, a, 500000, a, NOW, APPLY_SAME, "same endpoint, whatever the times");
+	is(t, "[2001:db8::2]:1", 0, "[2001:db8::2]:1", 0, APPLY_SAME,
+	   "same IPv6 endpoint");
+	is(t, a, 0, NULL, 0, APPLY_SET, "WireGuard has none: set");
+	is(t, a, 0, b, 0, APPLY_SET, "never a handshake: set");
+	is(t, a, 5000, b, NOW - 1000, APPLY_HANDSHAKE,
+	   "handshake 1 s ago, record confirmed 5 s ago: keep WireGuard's");
+	is(t, a, 1000, b, NOW - 5000, APPLY_SET,
+	   "handshake 5 s ago, record confirmed 1 s ago: set");
+	is(t, a, 5000, b, NOW - 5000, APPLY_SET,
+	   "handshake exactly as old as the record: set");
+	is(t, a, 600000, b, NOW - 180000, APPLY_HANDSHAKE,
+	   "handshake 180 s ago (the edge), older record: keep");
+	is(t, a, 600000, b, NOW - 180001, APPLY_SET,
+	   "handshake 180.001 s ago: stale, set");
+	is(t, a, 600000, b, NOW - 3600000, APPLY_SET,
+	   "handshake an hour ago: set");
+	is(t, a, 0, b, NOW + 2000, APPLY_HANDSHAKE,
+	   "handshake in the future (clock stepped back): fresh");
+	is(t, a, UINT32_MAX, b, NOW - 170000, APPLY_HANDSHAKE,
+	   "a record as old as u32 ms gets: the handshake wins");
+	is(t, a, 5000, "203.0.113.2:51821", NOW - 1000, APPLY_HANDSHAKE,
+	   "another port is another endpoint (kept: fresher handshake)");
+	is(t, a, 0, "203.0.113.2:51821", NOW - 1000, APPLY_SET,
+	   "another port is another endpoint (set: fresher record)");
+}
+
+static void test_ttl(struct tap *t)
+{
+	tap_ok(t, import_ttl(0) == 1, "ttl: 0 ms -> 1 s (the minimum)");
+	tap_ok(t, import_ttl(1) == 1, "ttl: 1 ms -> 1 s");
+	tap_ok(t, import_ttl(1000) == 1, "ttl: 1000 ms -> 1 s");
+	tap_ok(t, import_ttl(1001) == 2, "ttl: 1001 ms -> 2 s, rounded up");
+	tap_ok(t, import_ttl(588000) == 588, "ttl: 588000 ms -> 588 s");
+	tap_ok(t, import_ttl(86400000) == 86400, "ttl: a day");
+	tap_ok(t, import_ttl(86400001) == 86400, "ttl: past a day -> a day");
+	tap_ok(t, import_ttl(UINT64_MAX) == 86400, "ttl: u64 max -> a day");
+}
+
+int main(void)
+{
+	struct tap t = { 0 };
+
+	test_decide(&t);
+	test_ttl(&t);
+	return tap_done(&t);
+}
