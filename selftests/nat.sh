@@ -120,3 +120,44 @@ nat_wg_link() {
 	wg_peer a wg0 b wg0 198.51.100.131/32
 	wg_peer b wg0 a wg0 198.51.100.130/32
 }
+
+# nat_mesh: the whole picture with a mesh key on R, A and B, every port
+# watched; A and B know each other as peers, without endpoints.
+nat_mesh() {
+	nat_world
+	nat_site a nat1 1
+	nat_site b nat2 2
+	nat_wg_r
+	nat_wg_host a
+	nat_wg_host b
+	nat_wg_link
+	"$KHCTL" key generate >"$KH_TMP/mesh.key"
+	kh r key set wg0 "$KH_TMP/mesh.key" >/dev/null
+	kh a key set wg0 "$KH_TMP/mesh.key" >/dev/null
+	kh b key set wg0 "$KH_TMP/mesh.key" >/dev/null
+}
+
+# nat_wg_endpoint X PEER: X's WireGuard endpoint for PEER (a, b or r).
+nat_wg_endpoint() {
+	ns "$1" wg show wg0 endpoints |
+		awk -v k="$(wg_pub "$2" wg0)" '$1 == k { print $2 }'
+}
+
+# nat_direct_counter: count what the WAN forwards between NAT1 and NAT2.
+nat_direct_counter() {
+	ns wan nft -f - <<-NFT
+	table inet direct {
+		chain forward {
+			type filter hook forward priority filter; policy accept;
+			ip saddr 203.0.113.1 ip daddr 203.0.113.2 counter
+			ip saddr 203.0.113.2 ip daddr 203.0.113.1 counter
+		}
+	}
+	NFT
+}
+
+# nat_direct_packets: packets forwarded so far between NAT1 and NAT2.
+nat_direct_packets() {
+	ns wan nft -j list table inet direct |
+		jq '[.nftables[].rule? // empty | .expr[] | .counter? // empty | .packets] | add // 0'
+}
