@@ -14,8 +14,6 @@
 #include <linux/workqueue.h>
 #include <linux/kh_reflect.h>
 
-#define KH_MAX_PENDING		64	/* probes awaiting an answer */
-#define KH_PENDING_TIMEOUT_MS	10000	/* after which an answer is stale */
 #define KH_MAX_REFLECTIONS	32	/* stored results per namespace */
 #define KH_MAX_ASKERS		128	/* remembered "who wants K" */
 #define KH_ASKER_TTL_S		600	/* how long a want is remembered */
@@ -124,7 +122,7 @@ struct kh_net {
 	unsigned int rec_count;
 	unsigned int rec_max;
 	unsigned int rec_ttl_s;
-	u32 rec_gen;			/* changes on every change: dumps */
+	u32 rec_gen;			/* changes when a record comes or goes */
 	struct delayed_work rec_gc;
 
 	struct kh_stats __percpu *stats;

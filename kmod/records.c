@@ -199,6 +199,7 @@ int kh_records_update(struct kh_net *kn, const struct kh_record *in,
 		memcpy(rec->key, in->key, KH_KEY_LEN);
 		hlist_add_head(&rec->node, bucket(kn, in->key));
 		kn->rec_count++;
+		kn->rec_gen++;
 		event = KH_EVENT_ADDED;
 	} else if (time_after(rec->confirmed, in->confirmed) &&
 		   !endpoint_same(&rec->endpoint, &in->endpoint)) {
@@ -213,7 +214,6 @@ int kh_records_update(struct kh_net *kn, const struct kh_record *in,
 	rec->source = in->source;
 	rec->confirmed = in->confirmed;
 	rec->expires = jiffies + (ttl_s ?: kn->rec_ttl_s) * HZ;
-	kn->rec_gen++;
 	snap = *rec;
 	spin_unlock_bh(&kn->rec_lock);
 
@@ -256,8 +256,9 @@ int kh_records_del(struct kh_net *kn, const u8 *key)
 
 /*
  * One dump call: resume at bucket cb->args[0], entry cb->args[1] of it.  A
- * change between calls flags the dump as interrupted, so the reader knows
- * to dump again.
+ * record added or removed between calls flags the dump as interrupted, so
+ * the reader knows to dump again; refreshes do not.  Expired records that
+ * the GC has not reclaimed yet are left out, as kh_records_get() does.
  */
 int kh_records_dump(struct kh_net *kn, struct sk_buff *skb,
 		    struct netlink_callback *cb)
@@ -273,7 +274,7 @@ int kh_records_dump(struct kh_net *kn, struct sk_buff *skb,
 		spin_lock_bh(&kn->rec_lock);
 		cb->seq = kn->rec_gen;
 		hlist_for_each_entry(rec, &kn->rec_hash[b], node) {
-			if (n++ < skip)
+			if (n++ < skip || time_after_eq(jiffies, rec->expires))
 				continue;
 			hdr = kh_netlink_dump_hdr(skb, cb, KH_CMD_GET_PEERS);
 			if (!hdr)

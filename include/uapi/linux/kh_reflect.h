@@ -21,6 +21,13 @@
 #define KH_MAX_WATCHES		8
 #define KH_KEY_LEN		32	/* WireGuard public keys, mesh keys */
 #define KH_MAX_WANT		16	/* keys one probe may ask about */
+/*
+ * Probes awaiting an answer per namespace: a new probe beyond that replaces
+ * the oldest, whose answer is then dropped as unmatched.  An answer later
+ * than KH_PENDING_TIMEOUT_MS is stale.
+ */
+#define KH_MAX_PENDING		64
+#define KH_PENDING_TIMEOUT_MS	10000
 
 /*
  * Every command needs CAP_NET_ADMIN in the user namespace owning the caller's
@@ -60,6 +67,8 @@
  *	status only says whether a port has one (KH_WATCH_A_HAS_KEY).
  * KH_CMD_SET_CONFIG (do)
  *	KH_A_MAX_RECORDS, KH_A_RECORD_TTL (seconds): limits of the table.
+ *	At least one of them, else EINVAL.  A lower maximum removes nothing;
+ *	it refuses new records until the table is below it.
  *
  * Records: what this namespace knows about where WireGuard peers are.
  * A record message carries KH_A_PUBKEY, KH_A_ENDPOINT, KH_A_SOURCE,
@@ -68,7 +77,9 @@
  * last confirmed), KH_A_EXPIRES_MS (until it is reclaimed).
  *
  * KH_CMD_GET_PEER (do): KH_A_PUBKEY.  reply: a record.  ENOENT if none.
- * KH_CMD_GET_PEERS (dump): every record, one per message.
+ * KH_CMD_GET_PEERS (dump): every record, one per message.  Both leave out
+ *	expired records not yet reclaimed.  A dump flagged NLM_F_DUMP_INTR
+ *	saw records come or go while it ran: dump again.
  * KH_CMD_SET_PEER (do): KH_A_PUBKEY, KH_A_ENDPOINT, KH_A_RECORD_TTL
  *	(optional, seconds; default the table's).  Source KH_SOURCE_PUSHED.
  * KH_CMD_DEL_PEER (do): KH_A_PUBKEY.  ENOENT if none.
