@@ -43,14 +43,16 @@ module:
 khctl:
 	$(MAKE) -C genl-tool KH_VERSION=$(VERSION)
 
+# Unsigned: the distribution's signing key is not ours to have.
 install: all
-	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) \
+		CONFIG_MODULE_SIG_ALL= modules_install
 	test -n "$(DESTDIR)" || depmod -a $(KVER)
 	$(MAKE) -C genl-tool install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 
 uninstall:
-	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/kh_reflect.ko \
-	      $(DESTDIR)/lib/modules/$(KVER)/extra/kh_reflect.ko
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/kh_reflect.ko* \
+	      $(DESTDIR)/lib/modules/$(KVER)/extra/kh_reflect.ko*
 	test -n "$(DESTDIR)" || depmod -a $(KVER)
 	rm -f $(DESTDIR)$(PREFIX)/sbin/khctl
 
