@@ -183,6 +183,9 @@ int kh_hook_watch(struct kh_net *kn, __be16 port, int ifindex,
 		goto out;
 	}
 	if (!kn->hooked) {
+		ret = kh_ratelimit_prepare(kn);
+		if (ret)
+			goto out;
 		ret = nf_register_net_hooks(kn->net, kn->hook_ops,
 					    ARRAY_SIZE(kn->hook_ops));
 		if (ret)

@@ -22,6 +22,10 @@
 #define KH_REC_DEFAULT_TTL_S	600
 #define KH_REC_MAX_TTL_S	86400
 #define KH_REC_MAX_MAX		1048576
+#define KH_RL_DEFAULT_RATE	20	/* like WireGuard's own ratelimiter */
+#define KH_RL_DEFAULT_BURST	5
+#define KH_RL_DEFAULT_TOTAL	10000
+#define KH_RL_MAX		10000000
 
 struct kh_endpoint {
 	union {
@@ -47,11 +51,17 @@ struct kh_watch {
 	char ifname[IFNAMSIZ];
 };
 
+enum kh_pending_state {
+	KH_PENDING_FREE,
+	KH_PENDING_SENT,
+	KH_PENDING_ANSWERED,	/* kept to tell a replay from a stranger */
+};
+
 struct kh_pending {
 	u8 nonce[KH_NONCE_LEN];
 	struct kh_endpoint reflector;
 	__be16 lport;
-	bool used;
+	u8 state;		/* enum kh_pending_state */
 	u64 sent_ns;
 };
 
@@ -61,7 +71,10 @@ struct kh_reflection {
 	__be16 lport;		/* 0: slot free */
 	u32 rtt_us;
 	u64 received_ns;
+	u64 update_seq;		/* highest update sequence number taken */
 };
+
+struct kh_rl_slot;
 
 struct kh_key {
 	struct rcu_head rcu;
@@ -125,6 +138,13 @@ struct kh_net {
 	u32 rec_gen;			/* changes when a record comes or goes */
 	struct delayed_work rec_gc;
 
+	/* Answers: see ratelimit.c. */
+	spinlock_t rl_lock;
+	struct kh_rl_slot *rl_slots;
+	hsiphash_key_t rl_hash_key;
+	u32 rl_rate, rl_burst, rl_total;
+	u64 rl_total_tokens, rl_total_last;
+
 	struct kh_stats __percpu *stats;
 };
 
@@ -160,6 +180,14 @@ int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 		     const u8 *wants, unsigned int nr_wants,
 		     u8 *nonce);
 void kh_reflect_push(struct kh_net *kn, const struct kh_record *rec);
+
+/* ratelimit.c */
+void kh_ratelimit_init(struct kh_net *kn);
+int kh_ratelimit_prepare(struct kh_net *kn);
+void kh_ratelimit_exit(struct kh_net *kn);
+bool kh_ratelimit_allow(struct kh_net *kn, const struct kh_endpoint *src);
+void kh_ratelimit_get(struct kh_net *kn, u32 *rate, u32 *burst, u32 *total);
+void kh_ratelimit_set(struct kh_net *kn, u32 rate, u32 burst, u32 total);
 
 /* records.c */
 int kh_records_module_init(void);

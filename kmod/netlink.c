@@ -62,6 +62,10 @@ static struct netlink_range_validation max_records_range = {
 	.min = 1, .max = KH_REC_MAX_MAX,
 };
 
+static struct netlink_range_validation rl_range = {
+	.min = 1, .max = KH_RL_MAX,
+};
+
 static const struct nla_policy kh_policy[KH_A_MAX + 1] = {
 	[KH_A_PORT]		= NLA_POLICY_MIN(NLA_U16, 1),
 	[KH_A_IFINDEX]		= NLA_POLICY_MIN(NLA_U32, 1),
@@ -78,6 +82,9 @@ static const struct nla_policy kh_policy[KH_A_MAX + 1] = {
 	[KH_A_RECORD_TTL]	= NLA_POLICY_FULL_RANGE(NLA_U32, &ttl_range),
 	[KH_A_MAX_RECORDS]	= NLA_POLICY_FULL_RANGE(NLA_U32,
 							&max_records_range),
+	[KH_A_RL_RATE]		= NLA_POLICY_FULL_RANGE(NLA_U32, &rl_range),
+	[KH_A_RL_BURST]		= NLA_POLICY_FULL_RANGE(NLA_U32, &rl_range),
+	[KH_A_RL_TOTAL]		= NLA_POLICY_FULL_RANGE(NLA_U32, &rl_range),
 };
 
 int kh_netlink_put_endpoint(struct sk_buff *skb, int attr,
@@ -133,6 +140,7 @@ static int kh_nl_get_status(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kh_net *kn = kh_net(genl_info_net(info));
 	unsigned int count, max, ttl_s;
+	u32 rate, burst, total;
 	struct sk_buff *msg;
 	void *hdr;
 
@@ -140,12 +148,16 @@ static int kh_nl_get_status(struct sk_buff *skb, struct genl_info *info)
 	if (!msg)
 		return -ENOMEM;
 	kh_records_limits(kn, &count, &max, &ttl_s);
+	kh_ratelimit_get(kn, &rate, &burst, &total);
 	hdr = genlmsg_put_reply(msg, info, &kh_family, 0, KH_CMD_GET_STATUS);
 	if (!hdr ||
 	    nla_put_u32(msg, KH_A_VERSION, KH_GENL_VERSION) ||
 	    nla_put_u32(msg, KH_A_RECORDS, count) ||
 	    nla_put_u32(msg, KH_A_MAX_RECORDS, max) ||
 	    nla_put_u32(msg, KH_A_RECORD_TTL, ttl_s) ||
+	    nla_put_u32(msg, KH_A_RL_RATE, rate) ||
+	    nla_put_u32(msg, KH_A_RL_BURST, burst) ||
+	    nla_put_u32(msg, KH_A_RL_TOTAL, total) ||
 	    put_watches(msg, kn) || put_stats(msg, kn)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
@@ -395,20 +407,27 @@ static int kh_nl_set_key(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
+/* 0 for an absent attribute: "leave it as it is" to the setters. */
+static u32 attr_u32_or_0(const struct nlattr *attr)
+{
+	return attr ? nla_get_u32(attr) : 0;
+}
+
 static int kh_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kh_net *kn = kh_net(genl_info_net(info));
 	struct nlattr **a = info->attrs;
 
-	if (!a[KH_A_MAX_RECORDS] && !a[KH_A_RECORD_TTL]) {
+	if (!a[KH_A_MAX_RECORDS] && !a[KH_A_RECORD_TTL] && !a[KH_A_RL_RATE] &&
+	    !a[KH_A_RL_BURST] && !a[KH_A_RL_TOTAL]) {
 		NL_SET_ERR_MSG(info->extack, "nothing to set");
 		return -EINVAL;
 	}
-	kh_records_set_limits(kn,
-			      a[KH_A_MAX_RECORDS] ?
-			      nla_get_u32(a[KH_A_MAX_RECORDS]) : 0,
-			      a[KH_A_RECORD_TTL] ?
-			      nla_get_u32(a[KH_A_RECORD_TTL]) : 0);
+	kh_records_set_limits(kn, attr_u32_or_0(a[KH_A_MAX_RECORDS]),
+			      attr_u32_or_0(a[KH_A_RECORD_TTL]));
+	kh_ratelimit_set(kn, attr_u32_or_0(a[KH_A_RL_RATE]),
+			 attr_u32_or_0(a[KH_A_RL_BURST]),
+			 attr_u32_or_0(a[KH_A_RL_TOTAL]));
 	return 0;
 }
 

@@ -78,6 +78,12 @@ static bool field_ok(struct kh_probe_msg *msg, u8 ftype, const u8 *val,
 			return false;
 		msg->nr_records++;
 		return true;
+	case KH_PF_SEQ:
+		if (!auth || flen != KH_PF_SEQ_LEN || msg->has_seq)
+			return false;
+		msg->seq = (u64)get_be32(val) << 32 | get_be32(val + 4);
+		msg->has_seq = true;
+		return true;
 	case KH_PF_MAC:
 		if (!auth || !last || flen != KH_MAC_LEN)
 			return false;
@@ -127,8 +133,8 @@ enum kh_probe_verdict kh_probe_parse(const u8 *buf, size_t len,
 		return KH_PROBE_MALFORMED;
 	if ((msg->flags & KH_PROBE_F_AUTH) && !msg->mac)
 		return KH_PROBE_MALFORMED;
-	/* An update is nothing but authenticated records. */
-	if (msg->type == KH_PROBE_UPDATE && !msg->mac)
+	/* An update is nothing but authenticated, numbered records. */
+	if (msg->type == KH_PROBE_UPDATE && (!msg->mac || !msg->has_seq))
 		return KH_PROBE_MALFORMED;
 	return KH_PROBE_OK;
 }
@@ -232,6 +238,16 @@ void kh_probe_put_record(struct kh_probe_writer *w, const u8 *key,
 	memcpy(p, key, KH_KEY_LEN);
 	put_addr(p + KH_KEY_LEN, addr);
 	put_be32(p + KH_KEY_LEN + kh_probe_addr_len(addr->family) + 2, age_s);
+}
+
+void kh_probe_put_seq(struct kh_probe_writer *w, u64 seq)
+{
+	u8 *p = reserve(w, KH_PF_SEQ, KH_PF_SEQ_LEN);
+
+	if (!p)
+		return;
+	put_be32(p, (u32)(seq >> 32));
+	put_be32(p + 4, (u32)seq);
 }
 
 /*

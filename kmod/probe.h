@@ -39,6 +39,8 @@ struct kh_probe_msg {
 	const u8 *buf;
 	const u8 *pubkey;	/* KH_PF_PUBKEY, or NULL */
 	const u8 *mac;		/* KH_PF_MAC's value: the last KH_MAC_LEN bytes */
+	u64 seq;		/* KH_PF_SEQ */
+	bool has_seq;
 	u8 nr_want;
 	u8 nr_records;
 };
@@ -78,6 +80,7 @@ void kh_probe_put_observed(struct kh_probe_writer *w,
 			   const struct kh_probe_addr *addr);
 void kh_probe_put_record(struct kh_probe_writer *w, const u8 *key,
 			 const struct kh_probe_addr *addr, u32 age_s);
+void kh_probe_put_seq(struct kh_probe_writer *w, u64 seq);
 size_t kh_probe_finish(struct kh_probe_writer *w, size_t pad_to);
 
 /* A message without keys, records or MAC, in one call. */

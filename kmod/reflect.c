@@ -214,7 +214,10 @@ static void store_reflection(struct kh_net *kn, const struct kh_reflection *r)
 
 		if (s->lport == r->lport &&
 		    endpoint_eq(&s->reflector, &r->reflector)) {
+			u64 seq = s->update_seq;
+
 			*s = *r;
+			s->update_seq = seq;
 			return;
 		}
 	}
@@ -251,8 +254,8 @@ static void got_answer(struct kh_net *kn, const struct kh_flow *flow,
 	for (i = 0; i < KH_MAX_PENDING; i++) {
 		struct kh_pending *c = &kn->pending[i];
 
-		if (c->used && !crypto_memneq(c->nonce, ans->nonce,
-					      KH_NONCE_LEN)) {
+		if (c->state != KH_PENDING_FREE &&
+		    !crypto_memneq(c->nonce, ans->nonce, KH_NONCE_LEN)) {
 			p = c;
 			break;
 		}
@@ -265,7 +268,12 @@ static void got_answer(struct kh_net *kn, const struct kh_flow *flow,
 		kh_stat_inc(kn, KH_STAT_DROP_UNMATCHED);
 		return;
 	}
-	p->used = false;
+	if (p->state == KH_PENDING_ANSWERED) {
+		spin_unlock_bh(&kn->probe_lock);
+		kh_stat_inc(kn, KH_STAT_DROP_REPLAY);
+		return;
+	}
+	p->state = KH_PENDING_ANSWERED;
 	r.rtt_us = (u32)min_t(u64, div_u64(now - p->sent_ns, NSEC_PER_USEC),
 			      U32_MAX);
 	r.received_ns = now;
@@ -284,34 +292,50 @@ static void got_answer(struct kh_net *kn, const struct kh_flow *flow,
 	kh_netlink_reflection_event(kn, &r, ans->nonce, auth);
 }
 
-/* Updates come only from a reflector we recently heard from on that port. */
-static bool known_reflector(struct kh_net *kn, const struct kh_flow *flow)
+/*
+ * Updates come only from a reflector we recently heard from on that port,
+ * each with a higher sequence number than the last: 0 if @msg may be taken,
+ * else the counter to count it in.
+ */
+static int check_update(struct kh_net *kn, const struct kh_flow *flow,
+			const struct kh_probe_msg *msg)
 {
+	int verdict = KH_STAT_DROP_UNMATCHED;
 	u64 now = ktime_get_ns();
-	bool known = false;
 	int i;
 
 	spin_lock_bh(&kn->probe_lock);
-	for (i = 0; i < KH_MAX_REFLECTIONS && !known; i++) {
-		const struct kh_reflection *r = &kn->reflections[i];
+	for (i = 0; i < KH_MAX_REFLECTIONS; i++) {
+		struct kh_reflection *r = &kn->reflections[i];
 
-		known = r->lport == flow->lport &&
-			endpoint_eq(&r->reflector, &flow->remote) &&
-			now - r->received_ns < KH_ASKER_TTL_S * NSEC_PER_SEC;
+		if (r->lport != flow->lport ||
+		    !endpoint_eq(&r->reflector, &flow->remote) ||
+		    now - r->received_ns >= KH_ASKER_TTL_S * NSEC_PER_SEC)
+			continue;
+		if (msg->seq <= r->update_seq) {
+			verdict = KH_STAT_DROP_REPLAY;
+		} else {
+			r->update_seq = msg->seq;
+			verdict = 0;
+		}
+		break;
 	}
 	spin_unlock_bh(&kn->probe_lock);
-	return known;
+	return verdict;
 }
 
 static void got_update(struct kh_net *kn, const struct kh_flow *flow,
 		       const struct kh_probe_msg *msg)
 {
+	int verdict;
+
 	if (!mac_ok(kh_hook_key(kn, flow->lport), msg)) {
 		kh_stat_inc(kn, KH_STAT_DROP_AUTH);
 		return;
 	}
-	if (!known_reflector(kn, flow)) {
-		kh_stat_inc(kn, KH_STAT_DROP_UNMATCHED);
+	verdict = check_update(kn, flow, msg);
+	if (verdict) {
+		kh_stat_inc(kn, verdict);
 		return;
 	}
 	kh_stat_inc(kn, KH_STAT_RX_UPDATES);
@@ -339,6 +363,11 @@ void kh_reflect_rx(struct kh_net *kn, const struct kh_flow *flow,
 	switch (msg.type) {
 	case KH_PROBE_REQUEST:
 		kh_stat_inc(kn, KH_STAT_RX_REQUESTS);
+		/* Before the MAC: a flood must not buy BLAKE2s rounds. */
+		if (!kh_ratelimit_allow(kn, &flow->remote)) {
+			kh_stat_inc(kn, KH_STAT_DROP_RATELIMIT);
+			break;
+		}
 		if (msg.flags & KH_PROBE_F_AUTH) {
 			key = kh_hook_key(kn, flow->lport);
 			if (!mac_ok(key, &msg)) {
@@ -407,14 +436,16 @@ int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 		return -EINVAL;
 	}
 
-	/* Reuse a free or stale slot, else the oldest. */
+	/*
+	 * A free slot, else the oldest: answered slots stay as long as they
+	 * can, so that a replayed answer is known for one.
+	 */
 	spin_lock_bh(&kn->probe_lock);
 	slot = &kn->pending[0];
 	for (i = 0; i < KH_MAX_PENDING; i++) {
 		struct kh_pending *c = &kn->pending[i];
 
-		if (!c->used ||
-		    now - c->sent_ns > KH_PENDING_TIMEOUT_MS * NSEC_PER_MSEC) {
+		if (c->state == KH_PENDING_FREE) {
 			slot = c;
 			break;
 		}
@@ -427,7 +458,7 @@ int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 		slot->reflector.addr6.sin6_scope_id = 0;
 	slot->lport = lport;
 	slot->sent_ns = now;
-	slot->used = true;
+	slot->state = KH_PENDING_SENT;
 	spin_unlock_bh(&kn->probe_lock);
 
 	ret = kh_socket_send(kn, &flow, buf, len);
@@ -445,8 +476,8 @@ void kh_reflect_push(struct kh_net *kn, const struct kh_record *rec)
 {
 	struct kh_flow to[MAX_PUSH];
 	struct kh_probe_writer w;
-	u8 buf[KH_PROBE_HDR_LEN + 2 * KH_PF_HDR_LEN + KH_PF_RECORD_V6_LEN +
-	       KH_MAC_LEN];
+	u8 buf[KH_PROBE_HDR_LEN + 3 * KH_PF_HDR_LEN + KH_PF_SEQ_LEN +
+	       KH_PF_RECORD_V6_LEN + KH_MAC_LEN];
 	u8 nonce[KH_NONCE_LEN];
 	int i, n = 0;
 
@@ -471,6 +502,8 @@ void kh_reflect_push(struct kh_net *kn, const struct kh_record *rec)
 		get_random_bytes(nonce, sizeof(nonce));
 		kh_probe_start(&w, buf, sizeof(buf), KH_PROBE_UPDATE,
 			       KH_PROBE_F_AUTH, nonce);
+		/* Wall-clock time keeps growing across our reboots too. */
+		kh_probe_put_seq(&w, ktime_get_real_ns());
 		put_record(&w, rec);
 		len = kh_probe_finish(&w, 0);
 		rcu_read_lock();

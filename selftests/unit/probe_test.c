@@ -270,12 +270,34 @@ static void test_auth(void)
 		       nonce);
 	kh_probe_put_record(&w, key, &v4, 0);
 	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
+	      "an update without a sequence number is malformed");
+
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_UPDATE, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put_seq(&w, 0x0102030405060708ULL);
+	kh_probe_put_record(&w, key, &v4, 0);
+	len = kh_probe_finish(&w, 0);
 	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_OK &&
-	      m.type == KH_PROBE_UPDATE && m.nr_records == 1,
-	      "an authenticated update parses");
+	      m.type == KH_PROBE_UPDATE && m.nr_records == 1 && m.has_seq &&
+	      m.seq == 0x0102030405060708ULL,
+	      "an authenticated, numbered update parses");
+	/* Drop the sequence number field: the record moves up by 10. */
+	memmove(c + KH_PROBE_HDR_LEN, c + KH_PROBE_HDR_LEN + 10, len - 34);
+	c[6] = (u8)((len - 10) >> 8);
+	c[7] = (u8)(len - 10);
+	CHECK(kh_probe_parse(c, len - 10, &m) == KH_PROBE_MALFORMED,
+	      "the same update without its sequence number is malformed");
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_UPDATE, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put_record(&w, key, &v4, 0);
+	kh_probe_put_seq(&w, 1);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_OK,
+	      "record, sequence number, MAC: parses");
 	/* Move the MAC before the record: it must be last. */
 	memmove(c + KH_PROBE_HDR_LEN + 18, c + KH_PROBE_HDR_LEN,
-		KH_PF_RECORD_V4_LEN + 2);
+		KH_PF_RECORD_V4_LEN + 2 + 10);
 	c[KH_PROBE_HDR_LEN] = KH_PF_MAC;
 	c[KH_PROBE_HDR_LEN + 1] = KH_MAC_LEN;
 	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,

@@ -34,7 +34,9 @@
  * network namespace, and acts on that namespace only.
  *
  * KH_CMD_GET_STATUS (do)
- *	reply: KH_A_VERSION, KH_A_WATCH (multi), KH_A_STATS
+ *	reply: KH_A_VERSION, KH_A_WATCH (multi), KH_A_STATS, KH_A_RECORDS,
+ *	KH_A_MAX_RECORDS, KH_A_RECORD_TTL, KH_A_RL_RATE, KH_A_RL_BURST,
+ *	KH_A_RL_TOTAL
  * KH_CMD_WATCH (do)
  *	KH_A_PORT (required), KH_A_IFINDEX (required), KH_A_IFNAME.
  *	Watch the port for probes; the interface tells khctl which WireGuard
@@ -66,8 +68,10 @@
  *	key for messages on that port.  All zeros removes it.  Write-only:
  *	status only says whether a port has one (KH_WATCH_A_HAS_KEY).
  * KH_CMD_SET_CONFIG (do)
- *	KH_A_MAX_RECORDS, KH_A_RECORD_TTL (seconds): limits of the table.
- *	At least one of them, else EINVAL.  A lower maximum removes nothing;
+ *	KH_A_MAX_RECORDS, KH_A_RECORD_TTL (seconds): limits of the table;
+ *	KH_A_RL_RATE, KH_A_RL_BURST, KH_A_RL_TOTAL: how many requests are
+ *	answered (per source address, IPv6 per /64, and in all); the rest is
+ *	dropped and counted.  At least one of them, else EINVAL.  A lower maximum removes nothing;
  *	it refuses new records until the table is below it.
  *
  * Records: what this namespace knows about where WireGuard peers are.
@@ -131,6 +135,9 @@ enum kh_attr {
 	KH_A_MAX_RECORDS,	/* u32: 1..1048576 */
 	KH_A_RECORDS,		/* u32: records in the table now */
 	KH_A_EVENT,		/* u8: enum kh_event */
+	KH_A_RL_RATE,		/* u32: answers per second to one source */
+	KH_A_RL_BURST,		/* u32: answers one source may get at once */
+	KH_A_RL_TOTAL,		/* u32: answers per second, whole namespace */
 
 	__KH_A_MAX
 };
@@ -170,6 +177,8 @@ enum kh_stat {
 	KH_STAT_RX_UPDATES,		/* record updates accepted */
 	KH_STAT_RECORDS_REFUSED,	/* new record refused: table full */
 	KH_STAT_RECORDS_EXPIRED,	/* records reclaimed after their TTL */
+	KH_STAT_DROP_RATELIMIT,		/* request over the rate limit */
+	KH_STAT_DROP_REPLAY,		/* answer or update seen before */
 
 	__KH_STAT_MAX
 };
@@ -204,6 +213,9 @@ enum kh_event {
  * An unauthenticated request is answered only when the answer is no larger
  * than the request: a sender pads its request with a KH_PF_PAD field to at
  * least KH_PROBE_REQ_MIN_LEN bytes.
+ *
+ * An update carries a KH_PF_SEQ; a receiver accepts only a sequence number
+ * above the last one it took from that reflector.
  *
  * Authenticated messages (flag KH_PROBE_F_AUTH) end with a KH_PF_MAC field:
  * keyed BLAKE2s-128 (key: the mesh key) over every byte before the MAC's
@@ -243,7 +255,12 @@ enum kh_probe_field {
 	KH_PF_RECORD_V4 = 5,	/* key, address, port, u32 age in seconds */
 	KH_PF_RECORD_V6 = 6,	/* key, address, port, u32 age in seconds */
 	KH_PF_MAC = 7,		/* last field of an authenticated message */
+	KH_PF_SEQ = 8,		/* u64, grows with every update a sender
+				 * sends: a replayed update is refused
+				 */
 };
+
+#define KH_PF_SEQ_LEN		8
 
 #define KH_PF_OBSERVED_V4_LEN	6
 #define KH_PF_OBSERVED_V6_LEN	18
