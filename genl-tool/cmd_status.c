@@ -75,6 +75,12 @@ static void print_json(const struct kh_status *st, const int *dev_ports)
 		       st->max_records, st->record_ttl);
 	else
 		fputs("null", stdout);
+	fputs(",\"ratelimit\":", stdout);
+	if (st->has_ratelimit)
+		printf("{\"rate\":%u,\"burst\":%u,\"total\":%u}", st->rl_rate,
+		       st->rl_burst, st->rl_total);
+	else
+		fputs("null", stdout);
 	fputs(",\"counters\":{", stdout);
 	for (i = 0; i < st->n_counters; i++) {
 		if (i)
@@ -118,6 +124,9 @@ static void print_human(const struct kh_status *st, const int *dev_ports)
 	if (st->has_records)
 		printf("records: %u of %u, ttl %us\n", st->records,
 		       st->max_records, st->record_ttl);
+	if (st->has_ratelimit)
+		printf("answers: %u/s per source (burst %u), %u/s in all\n",
+		       st->rl_rate, st->rl_burst, st->rl_total);
 	puts("counters:");
 	for (i = 0; i < st->n_counters; i++) {
 		fputs("  ", stdout);

@@ -34,6 +34,9 @@ static struct nla_policy kh_policy[KH_A_MAX + 1] = {
 	[KH_A_MAX_RECORDS] = { .type = NLA_U32, .maxlen = 4 },
 	[KH_A_RECORDS]	 = { .type = NLA_U32, .maxlen = 4 },
 	[KH_A_EVENT]	 = { .type = NLA_U8, .maxlen = 1 },
+	[KH_A_RL_RATE]	 = { .type = NLA_U32, .maxlen = 4 },
+	[KH_A_RL_BURST]	 = { .type = NLA_U32, .maxlen = 4 },
+	[KH_A_RL_TOTAL]	 = { .type = NLA_U32, .maxlen = 4 },
 };
 
 /* A dump that raced a change of the table is read again, this often. */
@@ -64,6 +67,8 @@ static const char *const stat_names[] = {
 	[KH_STAT_RX_UPDATES]		= "rx_updates",
 	[KH_STAT_RECORDS_REFUSED]	= "records_refused",
 	[KH_STAT_RECORDS_EXPIRED]	= "records_expired",
+	[KH_STAT_DROP_RATELIMIT]	= "drop_ratelimit",
+	[KH_STAT_DROP_REPLAY]		= "drop_replay",
 };
 
 /* NULL for counters newer than this khctl. */
@@ -179,6 +184,12 @@ int kh_parse_status(struct nl_msg *msg, void *arg)
 		st->max_records = nla_get_u32(tb[KH_A_MAX_RECORDS]);
 		st->record_ttl = nla_get_u32(tb[KH_A_RECORD_TTL]);
 		st->has_records = true;
+	}
+	if (tb[KH_A_RL_RATE] && tb[KH_A_RL_BURST] && tb[KH_A_RL_TOTAL]) {
+		st->rl_rate = nla_get_u32(tb[KH_A_RL_RATE]);
+		st->rl_burst = nla_get_u32(tb[KH_A_RL_BURST]);
+		st->rl_total = nla_get_u32(tb[KH_A_RL_TOTAL]);
+		st->has_ratelimit = true;
 	}
 	/* KH_A_WATCH repeats, and the parse above kept only the last */
 	nla_for_each_attr(a, genlmsg_attrdata(genlmsg_hdr(nlh), 0),
@@ -351,17 +362,23 @@ int kh_set_key(struct khnl *nl, uint16_t port, const uint8_t key[KH_KEY_LEN])
 	return ret;
 }
 
-/* 0 leaves a limit as it is. */
-int kh_set_config(struct khnl *nl, uint32_t max_records, uint32_t ttl_s)
+static int put_nonzero(struct nl_msg *msg, int attr, uint32_t v)
+{
+	return v ? nla_put_u32(msg, attr, v) : 0;
+}
+
+int kh_set_config(struct khnl *nl, const struct kh_config *cfg)
 {
 	struct nl_msg *msg;
 
 	msg = kh_msg(nl, KH_CMD_SET_CONFIG, 0);
 	if (!msg)
 		return -ENOMEM;
-	if ((max_records &&
-	     nla_put_u32(msg, KH_A_MAX_RECORDS, max_records) < 0) ||
-	    (ttl_s && nla_put_u32(msg, KH_A_RECORD_TTL, ttl_s) < 0)) {
+	if (put_nonzero(msg, KH_A_MAX_RECORDS, cfg->max_records) < 0 ||
+	    put_nonzero(msg, KH_A_RECORD_TTL, cfg->record_ttl) < 0 ||
+	    put_nonzero(msg, KH_A_RL_RATE, cfg->rl_rate) < 0 ||
+	    put_nonzero(msg, KH_A_RL_BURST, cfg->rl_burst) < 0 ||
+	    put_nonzero(msg, KH_A_RL_TOTAL, cfg->rl_total) < 0) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}

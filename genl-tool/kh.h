@@ -28,6 +28,8 @@ struct kh_status {
 	uint32_t version;
 	bool has_records;		/* the three below were sent */
 	uint32_t records, max_records, record_ttl;
+	bool has_ratelimit;		/* the three below were sent */
+	uint32_t rl_rate, rl_burst, rl_total;
 	struct kh_watch *watches;
 	size_t n_watches;
 	struct kh_counter *counters;
@@ -84,7 +86,13 @@ int kh_probe_keys(struct khnl *nl, uint16_t port,
 		  const uint8_t *pubkey, const uint8_t (*wants)[KH_KEY_LEN],
 		  size_t n_wants, uint8_t nonce[KH_NONCE_LEN]);
 int kh_set_key(struct khnl *nl, uint16_t port, const uint8_t key[KH_KEY_LEN]);
-int kh_set_config(struct khnl *nl, uint32_t max_records, uint32_t ttl_s);
+/* What KH_CMD_SET_CONFIG sets; 0 leaves a value as it is. */
+struct kh_config {
+	uint32_t max_records, record_ttl;
+	uint32_t rl_rate, rl_burst, rl_total;
+};
+
+int kh_set_config(struct khnl *nl, const struct kh_config *cfg);
 int kh_get_peer(struct khnl *nl, const uint8_t key[KH_KEY_LEN],
 		struct kh_record *rec);
 int kh_set_peer(struct khnl *nl, const uint8_t key[KH_KEY_LEN],
