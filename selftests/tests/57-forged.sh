@@ -1,0 +1,75 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Forged answers and updates (wrong nonce, wrong source, replayed, wrong
+# MAC) are dropped and counted, and change no stored endpoint, no record and
+# no WireGuard endpoint.
+. "$(dirname "$0")/../lib.sh"
+
+KHPROBE=$KH_REPO/selftests/tools/khprobe.py
+wg_pair 1 2
+"$KHCTL" key generate >"$KH_TMP/key"
+"$KHCTL" key generate >"$KH_TMP/other"
+kh 1 key set wg0 "$KH_TMP/key" >/dev/null
+kh 2 key set wg0 "$KH_TMP/key" >/dev/null
+counters() { kh_status 1 '.counters | "\(.rx_answers) \(.rx_updates) \(.drop_unmatched) \(.drop_replay) \(.drop_auth)"'; }
+reflections() { kh 1 reflections -j | jq -c 'map({reflector, endpoint})'; }
+wg_ep() { n1 wg show wg0 endpoints | cut -f2; }
+
+# A real answer, captured on the wire.
+n1 "$KHPROBE" sniff veth0 10 2 >"$KH_TMP/answer" 2>"$KH_TMP/sniff" &
+sniff=$!
+wait_for "grep -q ready '$KH_TMP/sniff'" 10 || fail "sniffer did not start"
+kh 1 probe wg0 192.0.2.2:51821 >/dev/null || fail "the real probe failed"
+wait "$sniff" || fail "no answer captured"
+answer=$(cat "$KH_TMP/answer")
+expect_eq "$(counters)" "1 0 0 0 0" "ns1 counters after one real answer (answers updates unmatched replay auth)"
+refl=$(reflections)
+ep=$(wg_ep)
+
+# Replayed answer, then the same answer from another source.
+n2 "$KHPROBE" raw 192.0.2.2 51821 192.0.2.1 51820 "$answer"
+wait_for '[ "$(counters)" = "1 0 0 1 0" ]' 5 || fail "replay: counters $(counters)"
+n2 "$KHPROBE" raw 192.0.2.3 51821 192.0.2.1 51820 "$answer"
+wait_for '[ "$(counters)" = "1 0 1 1 0" ]' 5 || fail "wrong source: counters $(counters)"
+
+# An answer with a nonce nobody sent, from the real reflector.
+n2 "$KHPROBE" answer 192.0.2.2 51821 192.0.2.1 51820 \
+	00112233445566778899aabbccddeeff 203.0.113.66 4444
+wait_for '[ "$(counters)" = "1 0 2 1 0" ]' 5 || fail "unknown nonce: counters $(counters)"
+
+# An outstanding probe's nonce, seen on the path, answered from elsewhere.
+kh 2 reflect disable wg0 >/dev/null
+n2 "$KHPROBE" sniff veth0 10 1 >"$KH_TMP/request" 2>"$KH_TMP/sniff" &
+sniff=$!
+wait_for "grep -q ready '$KH_TMP/sniff'" 10 || fail "sniffer did not start"
+kh 1 probe wg0 192.0.2.2:51821 --timeout 3000 >/dev/null 2>&1 &
+probe=$!
+wait "$sniff" || fail "no request captured"
+nonce=$(cut -c17-48 "$KH_TMP/request")
+n2 "$KHPROBE" answer 192.0.2.3 51821 192.0.2.1 51820 "$nonce" 203.0.113.66 4444
+wait "$probe" && fail "a probe answered from the wrong source succeeded"
+expect_eq "$(counters)" "1 0 3 1 0" "forged answer to an outstanding nonce from another source"
+
+# Updates: a good one from the reflector, then a replay, a bad MAC, the
+# wrong key.  Only the first is taken.
+kh 2 reflect enable wg0 >/dev/null
+kh 2 key set wg0 "$KH_TMP/key" >/dev/null
+kh 1 probe wg0 192.0.2.2:51821 >/dev/null || fail "probe failed"
+x=$(wg genkey | wg pubkey)
+n2 "$KHPROBE" update 192.0.2.2 51821 192.0.2.1 51820 "$KH_TMP/key" 100 "$x" 203.0.113.9 9
+wait_for '[ "$(counters)" = "2 1 3 1 0" ]' 5 || fail "good update: counters $(counters)"
+rec=$(kh 1 peers list -j | jq -r --arg k "$x" '.[] | select(.public_key == $k) | .endpoint')
+expect_eq "$rec" "203.0.113.9:9" "the record from the good update"
+n2 "$KHPROBE" update 192.0.2.2 51821 192.0.2.1 51820 "$KH_TMP/key" 100 "$x" 203.0.113.6 6
+wait_for '[ "$(counters)" = "2 1 3 2 0" ]' 5 || fail "replayed update: counters $(counters)"
+n2 "$KHPROBE" update 192.0.2.2 51821 192.0.2.1 51820 "$KH_TMP/key" 101 "$x" 203.0.113.6 6 --badmac
+wait_for '[ "$(counters)" = "2 1 3 2 1" ]' 5 || fail "bad MAC: counters $(counters)"
+n2 "$KHPROBE" update 192.0.2.2 51821 192.0.2.1 51820 "$KH_TMP/other" 102 "$x" 203.0.113.6 6
+wait_for '[ "$(counters)" = "2 1 3 2 2" ]' 5 || fail "wrong key: counters $(counters)"
+n2 "$KHPROBE" update 192.0.2.3 51821 192.0.2.1 51820 "$KH_TMP/key" 103 "$x" 203.0.113.6 6
+wait_for '[ "$(counters)" = "2 1 4 2 2" ]' 5 || fail "update from a stranger: counters $(counters)"
+
+rec=$(kh 1 peers list -j | jq -r --arg k "$x" '.[] | select(.public_key == $k) | .endpoint')
+expect_eq "$rec" "203.0.113.9:9" "the record after the forged updates"
+expect_eq "$(reflections)" "$refl" "ns1's reflections after the forgeries"
+expect_eq "$(wg_ep)" "$ep" "ns1's WireGuard endpoint after the forgeries"
