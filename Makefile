@@ -6,6 +6,7 @@
 #   make check           dependencies, then every test (host and VM)
 #   make demo            dependencies, then the demo in a VM
 #   make kmods           the module for every installed kernel, in build/KVER
+#   make fuzz            the probe parser under libFuzzer (FUZZ_SECONDS=600)
 
 VERSION := 0.1.0
 W ?= 1
@@ -32,7 +33,7 @@ KVERS := $(shell for d in /lib/modules/*/build; do \
 MOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/kh_reflect.h
 
 .PHONY: all module khctl install uninstall clean deps check demo kmods \
-	unit checkpatch sparse
+	unit fuzz
 
 all: module khctl
 
@@ -72,6 +73,10 @@ deps:
 
 unit:
 	$(MAKE) -C selftests/unit
+
+# The probe parser and builder under libFuzzer (FUZZ_SECONDS, default 600).
+fuzz: deps
+	$(MAKE) -C selftests/unit fuzz
 
 check: deps
 	-@$(MAKE) --no-print-directory khctl kmods

@@ -24,7 +24,7 @@ say() { printf 'deps: %s\n' "$*"; }
 
 pkgs_host=(build-essential make gcc pkg-config libnl-3-dev libnl-genl-3-dev
 	   kmod sparse linux-source-6.1 xz-utils bc flex bison libelf-dev
-	   jq python3)
+	   jq python3 clang libclang-rt-14-dev)
 pkgs_vm=(qemu-system-x86 busybox-static iputils-ping iproute2 nftables
 	 wireguard-tools iperf3 tcpdump procps conntrack socat udev)
 
