@@ -95,6 +95,15 @@ int kh_netlink_put_endpoint(struct sk_buff *skb, int attr,
 	return nla_put(skb, attr, sizeof(ep->addr6), &ep->addr6);
 }
 
+/* A missing attribute: which one (for tools) and a word for people. */
+static bool required(struct genl_info *info, int attr)
+{
+	if (!GENL_REQ_ATTR_CHECK(info, attr))
+		return false;
+	NL_SET_ERR_MSG(info->extack, "an attribute this command needs is missing");
+	return true;
+}
+
 static int put_watches(struct sk_buff *skb, struct kh_net *kn)
 {
 	int i, ret = 0;
@@ -172,8 +181,8 @@ static int kh_nl_watch(struct sk_buff *skb, struct genl_info *info)
 	const char *ifname = "";
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, KH_A_PORT) ||
-	    GENL_REQ_ATTR_CHECK(info, KH_A_IFINDEX))
+	if (required(info, KH_A_PORT) ||
+	    required(info, KH_A_IFINDEX))
 		return -EINVAL;
 	if (info->attrs[KH_A_IFNAME])
 		ifname = nla_data(info->attrs[KH_A_IFNAME]);
@@ -192,7 +201,7 @@ static int kh_nl_unwatch(struct sk_buff *skb, struct genl_info *info)
 	struct kh_net *kn = kh_net(genl_info_net(info));
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, KH_A_PORT))
+	if (required(info, KH_A_PORT))
 		return -EINVAL;
 	ret = kh_hook_unwatch(kn, htons(nla_get_u16(info->attrs[KH_A_PORT])));
 	if (ret)
@@ -215,8 +224,8 @@ static int kh_nl_probe(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int ret, rem;
 
-	if (GENL_REQ_ATTR_CHECK(info, KH_A_PORT) ||
-	    GENL_REQ_ATTR_CHECK(info, KH_A_REFLECTOR))
+	if (required(info, KH_A_PORT) ||
+	    required(info, KH_A_REFLECTOR))
 		return -EINVAL;
 	port = htons(nla_get_u16(info->attrs[KH_A_PORT]));
 	if (!kh_hook_is_watched(kn, port)) {
@@ -393,8 +402,8 @@ static int kh_nl_set_key(struct sk_buff *skb, struct genl_info *info)
 	struct kh_net *kn = kh_net(genl_info_net(info));
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, KH_A_PORT) ||
-	    GENL_REQ_ATTR_CHECK(info, KH_A_KEY))
+	if (required(info, KH_A_PORT) ||
+	    required(info, KH_A_KEY))
 		return -EINVAL;
 	ret = kh_records_prepare(kn);
 	if (ret)
@@ -438,7 +447,7 @@ static int kh_nl_get_peer(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (GENL_REQ_ATTR_CHECK(info, KH_A_PUBKEY))
+	if (required(info, KH_A_PUBKEY))
 		return -EINVAL;
 	if (!kh_records_get(kn, nla_data(info->attrs[KH_A_PUBKEY]), &rec)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KH_A_PUBKEY],
@@ -472,8 +481,8 @@ static int kh_nl_set_peer(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *ep;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, KH_A_PUBKEY) ||
-	    GENL_REQ_ATTR_CHECK(info, KH_A_ENDPOINT))
+	if (required(info, KH_A_PUBKEY) ||
+	    required(info, KH_A_ENDPOINT))
 		return -EINVAL;
 	ep = info->attrs[KH_A_ENDPOINT];
 	memcpy(rec.key, nla_data(info->attrs[KH_A_PUBKEY]), KH_KEY_LEN);
@@ -497,7 +506,7 @@ static int kh_nl_del_peer(struct sk_buff *skb, struct genl_info *info)
 	struct kh_net *kn = kh_net(genl_info_net(info));
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, KH_A_PUBKEY))
+	if (required(info, KH_A_PUBKEY))
 		return -EINVAL;
 	ret = kh_records_del(kn, nla_data(info->attrs[KH_A_PUBKEY]));
 	if (ret)
