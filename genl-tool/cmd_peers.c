@@ -228,6 +228,53 @@ out:
 	return code;
 }
 
+static int run_delete(const struct cmd *cmd, int argc, char **argv)
+{
+	uint8_t key[KEY_LEN];
+	struct khnl nl;
+	int ret;
+
+	if (argc != 2)
+		return cmd_usage_error(cmd, argc < 2 ? "missing KEY" :
+				       "too many arguments");
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		cmd_help(cmd);
+		return 0;
+	}
+	if (key_from_base64(key, argv[1]))
+		return cmd_usage_error(cmd, "%s: not a base64 key of %d bytes",
+				       argv[1], KEY_LEN);
+	if (kh_open(&nl))
+		return 1;
+	ret = kh_del_peer(&nl, key);
+	if (ret == -ENOENT)
+		kh_err("no record for %s", argv[1]);
+	else if (ret)
+		khnl_perror(&nl, ret, "deleting the record of %s", argv[1]);
+	khnl_close(&nl);
+	return ret ? 1 : 0;
+}
+
+static int run_flush(const struct cmd *cmd, int argc, char **argv)
+{
+	struct khnl nl;
+	int ret;
+
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		cmd_help(cmd);
+		return 0;
+	}
+	if (argc != 1)
+		return cmd_usage_error(cmd, "too many arguments");
+	if (kh_open(&nl))
+		return 1;
+	ret = kh_flush_peers(&nl);
+	if (ret)
+		khnl_perror(&nl, ret, "flushing the records");
+	khnl_close(&nl);
+	return ret ? 1 : 0;
+}
+
 static int run_push(const struct cmd *cmd, int argc, char **argv)
 {
 	struct wg_device *dev = NULL;
@@ -556,9 +603,31 @@ static const struct cmd cmd_peers_import = {
 	.run = run_import,
 };
 
+static const struct cmd cmd_peers_delete = {
+	.name = "peers delete",
+	.args = "KEY",
+	.summary = "remove one record from the table",
+	.help =
+	"  KEY          the peer's public key, in base64\n"
+	"\n"
+	"WireGuard's endpoint for the peer stays as it is.\n",
+	.run = run_delete,
+};
+
+static const struct cmd cmd_peers_flush = {
+	.name = "peers flush",
+	.args = "",
+	.summary = "remove every record of this network namespace",
+	.help =
+	"WireGuard's endpoints stay as they are.\n",
+	.run = run_flush,
+};
+
 static const struct cmd *const peers_subs[] = {
 	&cmd_peers_list,
 	&cmd_peers_show,
+	&cmd_peers_delete,
+	&cmd_peers_flush,
 	&cmd_peers_push,
 	&cmd_peers_pull,
 	&cmd_peers_sync,
@@ -584,7 +653,7 @@ static int run(const struct cmd *cmd, int argc, char **argv)
 
 const struct cmd cmd_peers = {
 	.name = "peers",
-	.args = "list|show|push|pull|sync|export|import ...",
+	.args = "list|show|delete|flush|push|pull|sync|export|import ...",
 	.summary = "peer endpoint records: list them, move them to and from WireGuard",
 	.run = run,
 	.subs = peers_subs,

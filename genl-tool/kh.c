@@ -487,6 +487,28 @@ int kh_set_peer(struct khnl *nl, const uint8_t key[KH_KEY_LEN],
 	return khnl_request(nl, msg, NULL, NULL);
 }
 
+/* -ENOENT: no record for key. */
+int kh_del_peer(struct khnl *nl, const uint8_t key[KH_KEY_LEN])
+{
+	struct nl_msg *msg;
+
+	msg = kh_msg(nl, KH_CMD_DEL_PEER, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put(msg, KH_A_PUBKEY, KH_KEY_LEN, key) < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return khnl_request(nl, msg, NULL, NULL);
+}
+
+int kh_flush_peers(struct khnl *nl)
+{
+	struct nl_msg *msg = kh_msg(nl, KH_CMD_FLUSH_PEERS, 0);
+
+	return msg ? khnl_request(nl, msg, NULL, NULL) : -ENOMEM;
+}
+
 int kh_parse_dump_record(struct nl_msg *msg, void *arg)
 {
 	struct kh_dump *d = arg;

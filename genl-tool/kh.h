@@ -95,6 +95,8 @@ struct kh_config {
 int kh_set_config(struct khnl *nl, const struct kh_config *cfg);
 int kh_get_peer(struct khnl *nl, const uint8_t key[KH_KEY_LEN],
 		struct kh_record *rec);
+int kh_del_peer(struct khnl *nl, const uint8_t key[KH_KEY_LEN]);
+int kh_flush_peers(struct khnl *nl);
 int kh_set_peer(struct khnl *nl, const uint8_t key[KH_KEY_LEN],
 		const struct sockaddr_storage *endpoint, uint32_t ttl_s);
 int kh_dump_peers(struct khnl *nl, struct kh_records *out);
