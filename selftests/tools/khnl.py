@@ -6,6 +6,8 @@ prints the kernel's errno and extack message for each.
 
   khnl.py policy     run the table of bad requests below; exit 1 if any
                      was accepted or refused without an extack message
+  khnl.py push N     set N records with random keys; prints how many were
+                     accepted and how many refused with ENOSPC
 """
 import errno
 import os
@@ -179,7 +181,27 @@ def policy():
     sys.exit(1 if bad else 0)
 
 
+def push(n):
+    g = Genl()
+    fam = g.family("kh_reflect")
+    done = {"accepted": 0, "refused": 0}
+    for i in range(n):
+        ep = sin("203.0.113.%d" % (1 + i % 250), 1024 + i)
+        (err, text, _), _ = g.request(fam, SET_PEER, attr(A_PUBKEY, os.urandom(32))
+                                      + attr(A_ENDPOINT, ep))
+        if err == 0:
+            done["accepted"] += 1
+        elif err == errno.ENOSPC:
+            done["refused"] += 1
+        else:
+            sys.exit("set peer: %s %s" % (os.strerror(err), text))
+    print("%(accepted)d %(refused)d" % done)
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] != "policy":
+    if len(sys.argv) == 2 and sys.argv[1] == "policy":
+        policy()
+    elif len(sys.argv) == 3 and sys.argv[1] == "push":
+        push(int(sys.argv[2]))
+    else:
         sys.exit(__doc__)
-    policy()
