@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/nat.sh"
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+say() { printf '\n== %s\n' "$*"; }
 show() { printf '$ %s\n' "$*"; "$@" 2>&1 | sed 's/^/    /'; }
 a() { ns a "$@"; }
 b() { ns b "$@"; }
@@ -26,6 +26,9 @@ cat <<'PIC'
 PIC
 nat_mesh
 nat_direct_counter
+echo "   public keys: R $(wg_pub r wg0)"
+echo "                A $(wg_pub a wg0)"
+echo "                B $(wg_pub b wg0)"
 show a wg show wg0
 
 say "One mesh key on R, A and B (khctl key generate / khctl key set wg0 FILE)"
@@ -51,7 +54,7 @@ show a ping -c 3 -i 0.3 198.51.100.131
 echo "    A's WireGuard endpoint for B: $(nat_wg_endpoint a b)   (NAT2's public address)"
 echo "    B's WireGuard endpoint for A: $(nat_wg_endpoint b a)   (NAT1's public address)"
 echo "    packets forwarded between NAT1 and NAT2 on the internet: $(nat_direct_packets)"
-echo "    bytes R's WireGuard moved for A and B: $(r wg show wg0 transfer | awk '{ s += $2 + $3 } END { print s }') (handshakes and probes only)"
+echo "    bytes R's WireGuard moved for A and B: $(r wg show wg0 transfer | awk '{ s += $2 + $3 } END { print s }') (the probes are not WireGuard traffic)"
 
 say "R goes away: its WireGuard device is deleted and kh_reflect unloaded"
 kill "$watch" 2>/dev/null || true
