@@ -7,6 +7,7 @@
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
 #include <linux/random.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <crypto/algapi.h>
 #include <crypto/blake2s.h>
@@ -135,14 +136,23 @@ static void put_record(struct kh_probe_writer *w, const struct kh_record *rec)
 static void answer(struct kh_net *kn, const struct kh_flow *flow,
 		   const struct kh_probe_msg *req, const struct kh_key *key)
 {
+	u8 small[KH_PROBE_REQ_MIN_LEN], *buf = small;
+	size_t len, off = 0, cap = sizeof(small);
 	struct kh_probe_writer w;
 	struct kh_probe_addr obs;
-	u8 buf[KH_PROBE_MAX_LEN];
 	const u8 *val;
-	size_t len, off = 0;
 	u8 type, vlen;
 
-	kh_probe_start(&w, buf, sizeof(buf), KH_PROBE_ANSWER,
+	/* Only an authenticated answer may grow: keep softirq stack small. */
+	if (key) {
+		cap = KH_PROBE_MAX_LEN;
+		buf = kmalloc(cap, GFP_ATOMIC);
+		if (!buf) {
+			kh_stat_inc(kn, KH_STAT_TX_ERRORS);
+			return;
+		}
+	}
+	kh_probe_start(&w, buf, cap, KH_PROBE_ANSWER,
 		       key ? KH_PROBE_F_AUTH : 0, req->nonce);
 	ep_to_addr(&flow->remote, &obs);
 	kh_probe_put_observed(&w, &obs);
@@ -162,7 +172,7 @@ static void answer(struct kh_net *kn, const struct kh_flow *flow,
 	len = kh_probe_finish(&w, 0);
 	if (!len || (!key && len > req->len)) {
 		kh_stat_inc(kn, KH_STAT_DROP_AMPLIFY);
-		return;
+		goto out;
 	}
 	if (key)
 		put_mac(key, buf, len);
@@ -170,6 +180,9 @@ static void answer(struct kh_net *kn, const struct kh_flow *flow,
 		kh_stat_inc(kn, KH_STAT_TX_ERRORS);
 	else
 		kh_stat_inc(kn, KH_STAT_TX_ANSWERS);
+out:
+	if (buf != small)
+		kfree(buf);
 }
 
 /* Records from an authenticated answer or update of @flow's reflector. */
