@@ -8,6 +8,8 @@ prints the kernel's errno and extack message for each.
                      was accepted or refused without an extack message
   khnl.py push N     set N records with random keys; prints how many were
                      accepted and how many refused with ENOSPC
+  khnl.py bulk N     set N records fast (batches, acks only for errors);
+                     exit 1 on any error
 """
 import errno
 import os
@@ -198,10 +200,30 @@ def push(n):
     print("%(accepted)d %(refused)d" % done)
 
 
+def bulk(n):
+    g = Genl()
+    fam = g.family("kh_reflect")
+    batch = 500
+    for start in range(0, n, batch):
+        buf = b""
+        for i in range(start, min(n, start + batch)):
+            g.seq += 1
+            body = struct.pack("=BBH", SET_PEER, 1, 0) + attr(A_PUBKEY, os.urandom(32)) \
+                + attr(A_ENDPOINT, sin("203.0.113.%d" % (1 + i % 250), 1024 + i % 60000))
+            buf += struct.pack("=IHHII", 16 + len(body), fam, NLM_F_REQUEST, g.seq, 0) + body
+        g.s.send(buf)
+    # One acked request after the batches: errors of the batches come first.
+    (err, text, _), _ = g.request(fam, GET_STATUS, b"")
+    if err:
+        sys.exit("a record was refused: %s %s" % (os.strerror(err), text or ""))
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 2 and sys.argv[1] == "policy":
         policy()
     elif len(sys.argv) == 3 and sys.argv[1] == "push":
         push(int(sys.argv[2]))
+    elif len(sys.argv) == 3 and sys.argv[1] == "bulk":
+        bulk(int(sys.argv[2]))
     else:
         sys.exit(__doc__)
