@@ -12,6 +12,7 @@
 #include <linux/netfilter.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
+#include <net/ipv6.h>
 #include <linux/kh_reflect.h>
 
 #define KH_MAX_REFLECTIONS	32	/* stored results per namespace */
@@ -44,6 +45,19 @@ struct kh_flow {
 	};
 	__be16 lport;
 };
+
+/* Address and port; the IPv6 scope only matters to send. */
+static inline bool kh_endpoint_eq(const struct kh_endpoint *a,
+				  const struct kh_endpoint *b)
+{
+	if (a->addr.sa_family != b->addr.sa_family)
+		return false;
+	if (a->addr.sa_family == AF_INET)
+		return a->addr4.sin_port == b->addr4.sin_port &&
+		       a->addr4.sin_addr.s_addr == b->addr4.sin_addr.s_addr;
+	return a->addr6.sin6_port == b->addr6.sin6_port &&
+	       ipv6_addr_equal(&a->addr6.sin6_addr, &b->addr6.sin6_addr);
+}
 
 struct kh_watch {
 	__be16 port;		/* 0: slot free */

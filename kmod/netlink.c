@@ -493,8 +493,7 @@ static int kh_nl_set_peer(struct sk_buff *skb, struct genl_info *info)
 	if (ret)
 		return ret;
 	ret = kh_records_update(kn, &rec,
-				info->attrs[KH_A_RECORD_TTL] ?
-				nla_get_u32(info->attrs[KH_A_RECORD_TTL]) : 0);
+				attr_u32_or_0(info->attrs[KH_A_RECORD_TTL]));
 	if (ret == -ENOSPC)
 		NL_SET_ERR_MSG(info->extack,
 			       "the record table is full (see max-records)");

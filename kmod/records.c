@@ -37,18 +37,6 @@ static struct kh_record *find(struct kh_net *kn, const u8 *key)
 	return NULL;
 }
 
-static bool endpoint_same(const struct kh_endpoint *a,
-			  const struct kh_endpoint *b)
-{
-	if (a->addr.sa_family != b->addr.sa_family)
-		return false;
-	if (a->addr.sa_family == AF_INET)
-		return a->addr4.sin_port == b->addr4.sin_port &&
-		       a->addr4.sin_addr.s_addr == b->addr4.sin_addr.s_addr;
-	return a->addr6.sin6_port == b->addr6.sin6_port &&
-	       ipv6_addr_equal(&a->addr6.sin6_addr, &b->addr6.sin6_addr);
-}
-
 static void unlink_record(struct kh_net *kn, struct kh_record *rec)
 {
 	hlist_del(&rec->node);
@@ -202,10 +190,10 @@ int kh_records_update(struct kh_net *kn, const struct kh_record *in,
 		kn->rec_gen++;
 		event = KH_EVENT_ADDED;
 	} else if (time_after(rec->confirmed, in->confirmed) &&
-		   !endpoint_same(&rec->endpoint, &in->endpoint)) {
+		   !kh_endpoint_eq(&rec->endpoint, &in->endpoint)) {
 		spin_unlock_bh(&kn->rec_lock);
 		return 0;
-	} else if (!endpoint_same(&rec->endpoint, &in->endpoint)) {
+	} else if (!kh_endpoint_eq(&rec->endpoint, &in->endpoint)) {
 		event = KH_EVENT_CHANGED;
 	}
 	rec->endpoint = in->endpoint;

@@ -17,17 +17,6 @@
 
 #define MAX_PUSH	8	/* askers told of one change */
 
-static bool endpoint_eq(const struct kh_endpoint *a, const struct kh_endpoint *b)
-{
-	if (a->addr.sa_family != b->addr.sa_family)
-		return false;
-	if (a->addr.sa_family == AF_INET)
-		return a->addr4.sin_port == b->addr4.sin_port &&
-		       a->addr4.sin_addr.s_addr == b->addr4.sin_addr.s_addr;
-	return a->addr6.sin6_port == b->addr6.sin6_port &&
-	       ipv6_addr_equal(&a->addr6.sin6_addr, &b->addr6.sin6_addr);
-}
-
 static void ep_to_addr(const struct kh_endpoint *ep, struct kh_probe_addr *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -88,7 +77,7 @@ static void remember_asker(struct kh_net *kn, const struct kh_flow *flow,
 		a = &kn->askers[i];
 		if (a->lport == flow->lport &&
 		    !memcmp(a->want, want, KH_KEY_LEN) &&
-		    endpoint_eq(&a->asker, &flow->remote)) {
+		    kh_endpoint_eq(&a->asker, &flow->remote)) {
 			slot = a;
 			break;
 		}
@@ -226,7 +215,7 @@ static void store_reflection(struct kh_net *kn, const struct kh_reflection *r)
 		struct kh_reflection *s = &kn->reflections[i];
 
 		if (s->lport == r->lport &&
-		    endpoint_eq(&s->reflector, &r->reflector)) {
+		    kh_endpoint_eq(&s->reflector, &r->reflector)) {
 			u64 seq = s->update_seq;
 
 			*s = *r;
@@ -275,7 +264,7 @@ static void got_answer(struct kh_net *kn, const struct kh_flow *flow,
 	}
 	/* Blind spoofing must guess the nonce, the reflector and the port. */
 	if (!p || p->lport != flow->lport ||
-	    !endpoint_eq(&p->reflector, &r.reflector) ||
+	    !kh_endpoint_eq(&p->reflector, &r.reflector) ||
 	    now - p->sent_ns > KH_PENDING_TIMEOUT_MS * NSEC_PER_MSEC) {
 		spin_unlock_bh(&kn->probe_lock);
 		kh_stat_inc(kn, KH_STAT_DROP_UNMATCHED);
@@ -322,7 +311,7 @@ static int check_update(struct kh_net *kn, const struct kh_flow *flow,
 		struct kh_reflection *r = &kn->reflections[i];
 
 		if (r->lport != flow->lport ||
-		    !endpoint_eq(&r->reflector, &flow->remote) ||
+		    !kh_endpoint_eq(&r->reflector, &flow->remote) ||
 		    now - r->received_ns >= KH_ASKER_TTL_S * NSEC_PER_SEC)
 			continue;
 		if (msg->seq <= r->update_seq) {
@@ -500,7 +489,7 @@ void kh_reflect_push(struct kh_net *kn, const struct kh_record *rec)
 
 		if (!a->lport || time_after(jiffies, a->expires) ||
 		    memcmp(a->want, rec->key, KH_KEY_LEN) ||
-		    endpoint_eq(&a->asker, &rec->endpoint))
+		    kh_endpoint_eq(&a->asker, &rec->endpoint))
 			continue;
 		to[n].remote = a->asker;
 		to[n].lport = a->lport;

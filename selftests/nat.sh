@@ -121,6 +121,17 @@ nat_wg_link() {
 	wg_peer b wg0 a wg0 198.51.100.130/32
 }
 
+# nat_reflect_pair: R, and A behind NAT1, both watching their WireGuard
+# port; no mesh key.
+nat_reflect_pair() {
+	nat_world
+	nat_site a nat1 1
+	nat_wg_r
+	nat_wg_host a
+	kh r reflect enable wg0 >/dev/null
+	kh a reflect enable wg0 >/dev/null
+}
+
 # nat_mesh: the whole picture with a mesh key on R, A and B, every port
 # watched; A and B know each other as peers, without endpoints.
 nat_mesh() {

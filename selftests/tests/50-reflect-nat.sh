@@ -7,12 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
 
-nat_world
-nat_site a nat1 1
-nat_wg_r
-nat_wg_host a
-kh r reflect enable wg0 >/dev/null
-kh a reflect enable wg0 >/dev/null
+nat_reflect_pair
 
 # probe_json HOST REFLECTOR: khctl probe -j, with its output checked.
 probe_json() {

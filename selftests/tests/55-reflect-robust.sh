@@ -7,12 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
 
-nat_world
-nat_site a nat1 1
-nat_wg_r
-nat_wg_host a
-kh r reflect enable wg0 >/dev/null
-kh a reflect enable wg0 >/dev/null
+nat_reflect_pair
 wait_for "ns a ping -c 1 -W 1 198.51.100.129" 10 || fail "no tunnel A -> R"
 
 # Probes in a loop while the tunnel carries a ping flood and a transfer.

@@ -5,12 +5,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
 
-nat_world
-nat_site a nat1 1
-nat_wg_r
-nat_wg_host a
-kh r reflect enable wg0 >/dev/null
-kh a reflect enable wg0 >/dev/null
+nat_reflect_pair
 kh a probe wg0 "$NAT_R4:51820" >/dev/null || fail "first probe failed"
 
 ( while :; do kh a probe wg0 "$NAT_R4:51820" --timeout 200 >/dev/null 2>&1; done ) &
