@@ -3,14 +3,21 @@
 #
 #   make                 module (for KDIR) and khctl
 #   make install         module + depmod + khctl      (DESTDIR, PREFIX)
+#                        with its man pages, bash completion, systemd unit
+#   make deb             Debian packages kh-reflect-dkms and khctl, in build/deb
 #   make check           dependencies, then every test (host and VM)
 #   make demo            dependencies, then the demo in a VM
 #   make kmods           the module for every installed kernel, in build/KVER
 #   make fuzz            the probe parser under libFuzzer (FUZZ_SECONDS=600)
+#   make bench           the benchmarks in a VM, into bench/RESULTS.md
 
 VERSION := 0.1.0
 W ?= 1
 PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 
 # The running kernel's build tree, else the newest one installed (our
 # machines run a kernel without module support).
@@ -33,7 +40,8 @@ KVERS := $(shell for d in /lib/modules/*/build; do \
 MOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/kh_reflect.h
 
 .PHONY: all module khctl install uninstall clean deps check demo kmods \
-	unit fuzz
+	install-khctl uninstall-khctl deb \
+	unit fuzz bench
 
 all: module khctl
 
@@ -49,13 +57,51 @@ install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) \
 		CONFIG_MODULE_SIG_ALL= modules_install
 	test -n "$(DESTDIR)" || depmod -a $(KVER)
-	$(MAKE) -C genl-tool install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+	$(MAKE) install-khctl DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+
+# khctl, its man pages, its bash completion and khctl-sync@.service (systemd
+# also reads units under /usr/local/lib/systemd/system).
+install-khctl: khctl
+	$(MAKE) -C genl-tool install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) SBINDIR=$(SBINDIR)
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0644 man/khctl.8 $(DESTDIR)$(MANDIR)/man8/khctl.8
+	install -m 0644 man/kh_reflect.7 $(DESTDIR)$(MANDIR)/man7/kh_reflect.7
+	install -m 0644 completion/khctl $(DESTDIR)$(COMPLETIONDIR)/khctl
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/khctl-sync@.service.in \
+		>$(DESTDIR)$(UNITDIR)/khctl-sync@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/khctl-sync@.service
+
+uninstall-khctl:
+	rm -f $(DESTDIR)$(SBINDIR)/khctl $(DESTDIR)$(MANDIR)/man8/khctl.8 \
+	      $(DESTDIR)$(MANDIR)/man7/kh_reflect.7 $(DESTDIR)$(COMPLETIONDIR)/khctl \
+	      $(DESTDIR)$(UNITDIR)/khctl-sync@.service
 
 uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/kh_reflect.ko* \
 	      $(DESTDIR)/lib/modules/$(KVER)/extra/kh_reflect.ko*
 	test -n "$(DESTDIR)" || depmod -a $(KVER)
-	rm -f $(DESTDIR)$(PREFIX)/sbin/khctl
+	$(MAKE) uninstall-khctl DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+
+# The two Debian packages, by dpkg-buildpackage (debhelper, dh-dkms) in a
+# copy of the sources: build/deb/kh-reflect-dkms_VERSION_all.deb and
+# build/deb/khctl_VERSION_ARCH.deb.
+DEB_SRC := Kbuild Makefile dkms.conf README.md $(wildcard kmod/*.c kmod/*.h) \
+	include/uapi/linux/kh_reflect.h genl-tool/Makefile \
+	$(wildcard genl-tool/*.c genl-tool/*.h) man/khctl.8 man/kh_reflect.7 \
+	completion/khctl systemd/khctl-sync@.service.in \
+	$(addprefix debian/,changelog control copyright rules source/format \
+		kh-reflect-dkms.dkms khctl.docs)
+
+deb:
+	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version) && \
+	test "$$v" = "$(VERSION)" || \
+		{ echo "kh_reflect: debian/changelog says $$v, the Makefile $(VERSION)" >&2; exit 1; }
+	rm -rf build/deb
+	mkdir -p build/deb/kh-reflect-$(VERSION)
+	cp -p --parents $(DEB_SRC) build/deb/kh-reflect-$(VERSION)/
+	cd build/deb/kh-reflect-$(VERSION) && dpkg-buildpackage -b -us -uc
+	@ls build/deb/*.deb
 
 # Out-of-tree builds write next to the sources, so each kernel gets its own
 # copy of them.  A failed build leaves no .ko: the tests report it.
@@ -73,6 +119,15 @@ deps:
 
 unit:
 	$(MAKE) -C selftests/unit
+
+build/loadgen: bench/loadgen.c include/uapi/linux/kh_reflect.h
+	@mkdir -p build
+	$(CC) -O2 -g -Wall -Wextra -Werror -Iinclude/uapi -o $@ bench/loadgen.c
+
+# Every benchmark, side by side with its baseline: bench/RESULTS.md.
+bench: deps
+	-@$(MAKE) --no-print-directory khctl kmods build/loadgen
+	@selftests/bench.sh
 
 # The probe parser and builder under libFuzzer (FUZZ_SECONDS, default 600).
 fuzz: deps

@@ -4,6 +4,8 @@
 # changes nothing that is already in place.
 #
 #   - toolchain, libnl-3/libnl-genl-3, sparse, linux-source (for checkpatch)
+#   - packaging and its tests: dkms, debhelper, mandoc, bash-completion, and
+#     linux-source-6.12 with python3-yaml/-jsonschema for the kernel's YNL
 #   - Debian 12's 6.1 kernel image + headers, and 6.12 from bookworm-backports
 #   - virtme-ng from Debian 13 (trixie), pinned at 50 so nothing else ever
 #     comes from trixie by accident (at 100 a second run would pull trixie's
@@ -24,9 +26,11 @@ say() { printf 'deps: %s\n' "$*"; }
 
 pkgs_host=(build-essential make gcc pkg-config libnl-3-dev libnl-genl-3-dev
 	   kmod sparse linux-source-6.1 xz-utils bc flex bison libelf-dev
-	   jq python3 clang libclang-rt-14-dev)
+	   jq python3 clang libclang-rt-14-dev
+	   dkms dh-dkms debhelper mandoc groff-base man-db bash-completion systemd
+	   python3-yaml python3-jsonschema linux-source-6.12)
 pkgs_vm=(qemu-system-x86 busybox-static iputils-ping iproute2 nftables
-	 wireguard-tools iperf3 tcpdump procps conntrack socat udev)
+	 wireguard-tools iperf3 tcpdump procps conntrack socat udev coturn)
 
 # Fast path: everything already there and this script unchanged.
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want_hash" ] &&

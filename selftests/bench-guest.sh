@@ -1,0 +1,195 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The benchmarks, inside the VM (selftests/bench.sh boots it; the suite
+# runs it with --quick so that it cannot rot).  Each figure is the median of
+# ROUNDS alternating rounds with min and max, beside its baseline from the
+# same run.  Prints a Markdown table on stdout; progress goes to stderr.
+#
+#   bench-guest.sh [--quick] LOADGEN
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/nat.sh"
+
+quick=0
+[ "${1:-}" = --quick ] && { quick=1; shift; }
+LOADGEN=${1:?usage: bench-guest.sh [--quick] LOADGEN}
+KHNL=$KH_REPO/selftests/tools/khnl.py
+if [ "$quick" = 1 ]; then
+	ROUNDS=1 IPERF_S=1 REFLECT_S=1 SYNC_INTERVAL=4 RECORDS=2000
+else
+	ROUNDS=5 IPERF_S=5 REFLECT_S=3 SYNC_INTERVAL=25 RECORDS=100000
+fi
+log() { echo "bench: $*" >&2; }
+loaded() { grep -q '^kh_reflect ' /proc/modules; }
+
+# stats V...: "median min max" of the numbers given
+stats() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%g %g %g\n", m, v[1], v[NR] }'
+}
+fmt() { read -r m lo hi <<<"$1"; printf '%s [%s-%s]' "$m" "$lo" "$hi"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf (b ? "%.3f" : "-"), a / b }'; }
+ROWS=()
+row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 |"); }
+
+# 1. Tunnel overhead: TCP over WireGuard, module watching vs not loaded.
+bench_tunnel() {
+	local with=() without=() r bps
+
+	wg_pair 1 2
+	wait_for "n1 ping -c 1 -W 1 198.51.100.2" 10 || fail "no tunnel"
+	for r in $(seq "$ROUNDS"); do
+		for mode in with without; do
+			if [ "$mode" = with ]; then
+				loaded || insmod "$KMOD"
+				kh 1 reflect enable wg0 >/dev/null
+				kh 2 reflect enable wg0 >/dev/null
+			else
+				! loaded || rmmod kh_reflect
+			fi
+			n2 iperf3 -s -1 -D -I "$KH_TMP/iperf.pid" >/dev/null
+			wait_for "grep -q :5201 <<<\"\$(n2 ss -ltn)\"" 5 || fail "iperf3 server"
+			bps=$(n1 iperf3 -c 198.51.100.2 -t "$IPERF_S" -J |
+				jq '.end.sum_received.bits_per_second / 1e6')
+			if [ "$mode" = with ]; then with+=("$bps"); else without+=("$bps"); fi
+			log "tunnel round $r $mode: $bps Mbit/s"
+		done
+	done
+	loaded || insmod "$KMOD"
+	local sw sn
+	sw=$(stats "${with[@]}") sn=$(stats "${without[@]}")
+	row "TCP over WireGuard, Mbit/s (module watching vs not loaded)" \
+		"$(fmt "$sw")" "$(fmt "$sn")" "$(ratio "${sw%% *}" "${sn%% *}")" ">= 0.995"
+	kh_cleanup_ns
+}
+
+# 2. Reflection rate: kh_reflect vs coturn (STUN only), same load.
+bench_reflect() {
+	local kh_rate=() st_rate=() kh_cpu=() st_cpu=() r out a s c pid
+
+	wg_pair 1 2
+	kh 1 reflect enable wg0 >/dev/null
+	kh 1 config rate 10000000 burst 10000000 total-rate 10000000 >/dev/null
+	n1 turnserver -n --stun-only --no-cli --no-tls --no-dtls --no-auth \
+		-L 192.0.2.1 -p 3478 --no-stdout-log --log-file "$KH_TMP/coturn.log" \
+		--pidfile "$KH_TMP/coturn.pid" >/dev/null 2>&1 &
+	pid=$!
+	wait_for "grep -q :3478 <<<\"\$(n1 ss -lun)\"" 10 || fail "coturn did not start"
+	for r in $(seq "$ROUNDS"); do
+		out=$(n2 "$LOADGEN" kh 192.0.2.1 51820 "$REFLECT_S" 64)
+		read -r a s c <<<"$out"
+		kh_rate+=("$(awk -v a="$a" -v s="$s" 'BEGIN { printf "%d", a / s }')")
+		kh_cpu+=("$(awk -v a="$a" -v c="$c" 'BEGIN { printf "%.2f", a ? c * 1e6 / a : 0 }')")
+		out=$(n2 "$LOADGEN" stun 192.0.2.1 3478 "$REFLECT_S" 64)
+		read -r a s c <<<"$out"
+		st_rate+=("$(awk -v a="$a" -v s="$s" 'BEGIN { printf "%d", a / s }')")
+		st_cpu+=("$(awk -v a="$a" -v c="$c" 'BEGIN { printf "%.2f", a ? c * 1e6 / a : 0 }')")
+		log "reflect round $r: kh ${kh_rate[-1]}/s ${kh_cpu[-1]}us, coturn ${st_rate[-1]}/s ${st_cpu[-1]}us"
+	done
+	kill "$pid" 2>/dev/null || true
+	local kr sr kc sc
+	kr=$(stats "${kh_rate[@]}") sr=$(stats "${st_rate[@]}")
+	kc=$(stats "${kh_cpu[@]}") sc=$(stats "${st_cpu[@]}")
+	[ "${kr%% *}" != 0 ] || fail "kh_reflect answered nothing"
+	[ "${sr%% *}" != 0 ] || fail "coturn answered nothing"
+	row "Reflection answers/s (kh_reflect vs coturn STUN)" "$(fmt "$kr")" \
+		"$(fmt "$sr")" "$(ratio "${kr%% *}" "${sr%% *}")" ">= 5"
+	row "CPU per answer, us (kh_reflect vs coturn)" "$(fmt "$kc")" \
+		"$(fmt "$sc")" "$(ratio "${kc%% *}" "${sc%% *}")" "-"
+	kh_cleanup_ns
+}
+
+# 3. Time to direct path, 50 ms one way on every WAN link: from B's sync
+# to A's first handshake with B; A with sync --watch vs a periodic sync.
+direct_round() {
+	local mode=$1 l t0 t1 b_pub
+
+	nat_mesh
+	b_pub=$(wg_pub b wg0)
+	for l in r0 n1 n2; do ns wan tc qdisc add dev "$l" root netem delay 50ms; done
+	# Traffic waiting for B: the first packet after the endpoint is set
+	# starts the handshake.
+	ns a ping -i 0.2 -W 1 198.51.100.131 >/dev/null 2>&1 &
+	if [ "$mode" = push ]; then
+		ns a "$KHCTL" peers sync wg0 --watch --interval 300 >/dev/null 2>&1 &
+	else
+		ns a bash -c "while :; do '$KHCTL' peers sync wg0; sleep $SYNC_INTERVAL; done" \
+			>/dev/null 2>&1 &
+	fi
+	sleep 2
+	t0=$EPOCHREALTIME
+	kh b peers sync wg0 >/dev/null 2>&1 || true
+	if wait_for "[ \"\$(ns a wg show wg0 latest-handshakes | awk -v k=$b_pub '\$1 == k { print \$2 }')\" != 0 ]" \
+		$((SYNC_INTERVAL + 30)); then
+		t1=$EPOCHREALTIME
+		echo $(( (${t1/./} - ${t0/./}) / 1000 ))
+	else
+		echo -1
+	fi
+	kh_cleanup_ns
+}
+
+bench_direct() {
+	local push=() poll=() r ms
+
+	for r in $(seq "$ROUNDS"); do
+		ms=$(direct_round push); push+=("$ms"); log "direct round $r push: $ms ms"
+		ms=$(direct_round poll); poll+=("$ms"); log "direct round $r periodic: $ms ms"
+	done
+	local sp so
+	sp=$(stats "${push[@]}") so=$(stats "${poll[@]}")
+	row "Time to direct path, ms, 50 ms one way (sync --watch push vs periodic ${SYNC_INTERVAL}s sync)" \
+		"$(fmt "$sp")" "$(fmt "$so")" "$(ratio "${sp%% *}" "${so%% *}")" \
+		"push: one round trip + one handshake (~400 ms)"
+}
+
+# 4. Table scale: RECORDS records set and dumped; slab per record.
+bench_table() {
+	local set_ms=() list_ms=() per=() r t0 t1 t2 s0 s1
+
+	ns_add 1
+	kh 1 config max-records 1048576 >/dev/null
+	for r in $(seq "$ROUNDS"); do
+		s0=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
+		t0=$EPOCHREALTIME
+		ns 1 "$KHNL" bulk "$RECORDS" || fail "setting $RECORDS records"
+		t1=$EPOCHREALTIME
+		kh 1 peers list -j >/dev/null
+		t2=$EPOCHREALTIME
+		s1=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
+		set_ms+=($(( (${t1/./} - ${t0/./}) / 1000 )))
+		list_ms+=($(( (${t2/./} - ${t1/./}) / 1000 )))
+		per+=("$(awk -v a="$s0" -v b="$s1" -v n="$RECORDS" 'BEGIN { printf "%.0f", (b - a) * 1024 / n }')")
+		log "table round $r: set ${set_ms[-1]} ms, list ${list_ms[-1]} ms, ${per[-1]} B/record"
+		kh 1 peers flush
+	done
+	row "Dump $RECORDS records with khctl peers list -j, ms" "$(fmt "$(stats "${list_ms[@]}")")" \
+		"-" "-" "< 500"
+	row "Kernel memory per record, bytes (slab delta)" "$(fmt "$(stats "${per[@]}")")" \
+		"-" "-" "<= 128"
+	kh_cleanup_ns
+}
+
+# Namespaces of this script go between benchmarks.
+kh_cleanup_ns() {
+	local n pids
+
+	for n in $(ip netns list | cut -d' ' -f1); do
+		[[ $n == "$KH_NS_PREFIX"* ]] || continue
+		pids=$(ip netns pids "$n" 2>/dev/null)
+		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+		ip netns delete "$n"
+	done
+	return 0
+}
+
+bench_tunnel
+bench_reflect
+bench_direct
+bench_table
+
+echo "| Benchmark | ours: median [min-max] | baseline: median [min-max] | ratio | target |"
+echo "| --- | --- | --- | --- | --- |"
+printf '%s\n' "${ROWS[@]}"
+echo
+echo "$ROUNDS alternating rounds each$( [ "$quick" = 1 ] && echo ' (--quick: figures are not meaningful)')."

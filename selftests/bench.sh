@@ -1,0 +1,44 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make bench: boot a kernel (KVER=, default Debian 12's 6.1) once, run every
+# benchmark in it, print the table and write it, with the date, the kernel
+# and the CPU, to bench/RESULTS.md.  --quick runs each one briefly.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+top=${here%/*}
+. "$here/kernels.sh"
+. "$here/vm.sh"
+
+quick=
+[ "${1:-}" = --quick ] && quick=--quick
+kver=${KVER:-$(kh_kernels | grep '^6\.1\.' | tail -n 1)}
+kver=${kver:-$(kh_kernels | tail -n 1)}
+[ -f "$top/build/$kver/kh_reflect.ko" ] || { echo "bench: no build/$kver/kh_reflect.ko" >&2; exit 1; }
+[ -x "$top/build/loadgen" ] || { echo "bench: no build/loadgen" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+kh_vm_decide_kvm "$kver" "$tmp/kvm.log"
+echo "bench: $kver in a VM (${kh_vm_kvm_args:-KVM}); this takes a while"
+cmd="KH_REPO=$(printf %q "$top") KVER=$kver exec bash $(printf %q "$here/bench-guest.sh") $quick $(printf %q "$top/build/loadgen")"
+# No slub_debug here: its red zones would count as our memory.
+"${kh_vm_base[@]}" $kh_vm_kvm_args --run "/boot/vmlinuz-$kver" --exec "$cmd" \
+	</dev/null >"$tmp/table" 2> >(grep --line-buffered '^bench:\|FAIL' >&2)
+cat "$tmp/table"
+grep -q '^| Benchmark' "$tmp/table" || { echo "bench: no table" >&2; exit 1; }
+[ -n "$quick" ] && exit 0
+
+cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)
+{
+	echo "# Benchmark results"
+	echo
+	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') with \`make bench\`: kernel $kver in a"
+	echo "virtme-ng VM (${kh_vm_kvm_args:-KVM}, ${KH_VM_CPUS:-2} CPUs) on $(nproc) x $cpu."
+	echo
+	cat "$tmp/table"
+	if [ -f "$top/bench/notes.md" ]; then
+		echo
+		cat "$top/bench/notes.md"
+	fi
+} >"$top/bench/RESULTS.md"
+echo "bench: wrote bench/RESULTS.md"
