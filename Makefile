@@ -93,7 +93,7 @@ DEB_SRC := Kbuild Makefile dkms.conf README.md $(wildcard kmod/*.c kmod/*.h) \
 	$(addprefix debian/,changelog control copyright rules source/format \
 		kh-reflect-dkms.dkms khctl.docs)
 
-deb:
+deb: deps
 	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version) && \
 	test "$$v" = "$(VERSION)" || \
 		{ echo "kh_reflect: debian/changelog says $$v, the Makefile $(VERSION)" >&2; exit 1; }
