@@ -7,6 +7,7 @@
 #   make deb             Debian packages kh-reflect-dkms and khctl, in build/deb
 #   make check           dependencies, then every test (host and VM)
 #   make demo            dependencies, then the demo in a VM
+#   make check-debug     every VM test on a KASAN/lockdep/kmemleak kernel
 #   make kmods           the module for every installed kernel, in build/KVER
 #   make fuzz            the probe parser under libFuzzer (FUZZ_SECONDS=600)
 #   make bench           the benchmarks in a VM, into bench/RESULTS.md
@@ -37,11 +38,14 @@ KVERS := $(shell for d in /lib/modules/*/build; do \
 	v=$$(basename $$(dirname $$d)); \
 	[ -f $$d/Makefile ] && [ -f /boot/vmlinuz-$$v ] && echo $$v; done | sort -V)
 
+# VERSION:TREE pairs that make kmods builds for.
+KMOD_TREES ?= $(foreach v,$(KVERS),$(v):/lib/modules/$(v)/build)
+
 MOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/kh_reflect.h
 
 .PHONY: all module khctl install uninstall clean deps check demo kmods \
 	install-khctl uninstall-khctl deb \
-	unit fuzz bench
+	unit fuzz bench check-debug
 
 all: module khctl
 
@@ -106,11 +110,12 @@ deb: deps
 # Out-of-tree builds write next to the sources, so each kernel gets its own
 # copy of them.  A failed build leaves no .ko: the tests report it.
 kmods:
-	@for v in $(KVERS); do \
+	@for p in $(KMOD_TREES); do \
+		v=$${p%%:*}; k=$${p#*:}; \
 		d=build/$$v; rm -rf $$d; mkdir -p $$d; \
 		cp -r --parents $(MOD_SRC) $$d/; \
 		echo "kh_reflect: building for $$v"; \
-		$(MAKE) -C /lib/modules/$$v/build M=$(CURDIR)/$$d W=$(W) modules \
+		$(MAKE) -C $$k M=$(CURDIR)/$$d W=$(W) modules \
 			>$$d/build.log 2>&1 || { cat $$d/build.log; rm -f $$d/kh_reflect.ko; }; \
 	done
 
@@ -134,8 +139,13 @@ fuzz: deps
 	$(MAKE) -C selftests/unit fuzz
 
 check: deps
-	-@$(MAKE) --no-print-directory khctl kmods
+	-@$(MAKE) --no-print-directory khctl kmods build/loadgen
 	@selftests/run.sh --keep-going
+
+# Not part of make check: builds (once, cached) a debug kernel.
+check-debug: deps
+	-@$(MAKE) --no-print-directory khctl
+	@selftests/check-debug.sh
 
 demo: deps
 	-@$(MAKE) --no-print-directory khctl kmods

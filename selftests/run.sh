@@ -6,10 +6,14 @@
 # module and runs selftests/tests/*.sh.  Prints TAP lines as results come and
 # ends with "N passed, N failed[, N skipped]"; exits 0 iff nothing failed.
 #
-# usage: selftests/run.sh [--kernel KVER]... [--filter GLOB] [--keep-going]
+# usage: selftests/run.sh [--kernel KVER]... [--kdir DIR] [--vm-only]
+#                         [--filter GLOB] [--keep-going]
 #
 #   --kernel KVER   test this kernel (repeatable); default: every kernel with
 #                   both /boot/vmlinuz-KVER and /lib/modules/KVER/build
+#   --kdir DIR      test the kernel built in the tree DIR (make check-debug),
+#                   its modules from the tree, instead of installed kernels
+#   --vm-only       no host tests
 #   --filter GLOB   run only the tests whose file name matches GLOB, an extglob
 #                   ('40-*', '@(10|40)-*'); a kernel with no matching VM test
 #                   is not booted
@@ -20,7 +24,8 @@
 # Expects build/KVER/kh_reflect.ko and genl-tool/khctl (make check builds
 # them).  Environment: KH_KVM=auto|0|1 (0: plain emulation, 1: KVM without
 # a trial boot), KH_KVM_TRIAL_TIMEOUT (s, 60), KH_BOOT_TIMEOUT (s, per boot,
-# 1200), KH_TEST_TIMEOUT (s, per VM test, 120),
+# 1200), KH_TEST_TIMEOUT (s, per VM test, 120; a test's own "# kh-timeout: N"
+# line may raise it),
 # KH_HOST_TEST_TIMEOUT (s, per host test, 1800), KH_VM_MEMORY (2G),
 # KH_VM_CPUS (2), KH_KERNEL_ARGS (kernel command line, slub_debug=FZP), KH_BUILD
 # (where the modules are, build/), KHCTL (genl-tool/khctl).
@@ -34,17 +39,22 @@ top=${here%/*}
 cd "$top" || exit 2
 
 usage() {
-	sed -n '9,19s/^# \{0,1\}//p' "$here/run.sh" >&2
+	sed -n '9,23s/^# \{0,1\}//p' "$here/run.sh" >&2
 	exit 2
 }
 
 kernels=()
 filter='*'
 keep_going=0
+kdir=
+vm_only=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) [ $# -ge 2 ] || usage; kernels+=("$2"); shift ;;
 	--kernel=*) kernels+=("${1#*=}") ;;
+	--kdir) [ $# -ge 2 ] || usage; kdir=$2; shift ;;
+	--kdir=*) kdir=${1#*=} ;;
+	--vm-only) vm_only=1 ;;
 	--filter) [ $# -ge 2 ] || usage; filter=$2; shift ;;
 	--filter=*) filter=${1#*=} ;;
 	--keep-going) keep_going=1 ;;
@@ -161,7 +171,7 @@ run_host_test() {
 }
 
 for t in "$top"/selftests/host/*.sh; do
-	[ -f "$t" ] && [ -x "$t" ] || continue
+	[ "$vm_only" = 0 ] && [ -f "$t" ] && [ -x "$t" ] || continue
 	# shellcheck disable=SC2053 # $filter is a glob on purpose
 	[[ ${t##*/} == $filter ]] || continue
 	run_host_test "$t"
@@ -169,6 +179,19 @@ for t in "$top"/selftests/host/*.sh; do
 done
 
 # ---- kernels --------------------------------------------------------------
+
+# The tree's image and modules (virtme-ng links them into the guest's
+# /lib/modules) instead of /boot and /lib/modules.
+kdir_img=
+if [ -n "$kdir" ]; then
+	kdir=$(cd "$kdir" && pwd) || exit 2
+	kdir_img=$kdir/arch/x86/boot/bzImage
+	if ! [ -f "$kdir/include/config/kernel.release" ] || ! [ -f "$kdir_img" ]; then
+		echo "run.sh: $kdir holds no built kernel" >&2
+		exit 2
+	fi
+	kernels=("$(cat "$kdir/include/config/kernel.release")")
+fi
 
 if [ ${#kernels[@]} -eq 0 ]; then
 	if [ -f "$top/selftests/kernels.sh" ]; then
@@ -209,7 +232,7 @@ boot() {
 	local t0 cmd line st secs rest name reason rc
 	local began=0 ended=0 guest_kver='' why='' running='' t_run=''
 
-	decide_kvm "$kver"
+	decide_kvm "${kdir_img:-$kver}"
 	cmd=$(printf '%q=%q ' KH_REPO "$top" KH_BUILD "$build" KHCTL "$khctl" KH_FILTER "$filter" \
 		KH_KEEP_GOING "$keep_going" KH_TEST_TIMEOUT "$test_timeout")
 	cmd+="exec bash $(printf %q "$top/selftests/guest.sh")"
@@ -222,10 +245,19 @@ boot() {
 	# nowhere; the script's own stdout is a separate virtio port, so console
 	# messages never land inside our result lines.  All three descriptors
 	# are private: QEMU sets O_NONBLOCK on them.
-	timeout -k 30 "$boot_timeout" "${vng_base[@]}" $kvm_args --verbose \
-		--run "/boot/vmlinuz-$kver" \
-		${kernel_args:+--append "$kernel_args"} \
-		--exec "$cmd" </dev/null >"$fifo" 2>"$console" &
+	# A tree boots from its own directory: no --run, and virtme-ng links
+	# the tree's modules in.
+	(
+		if [ -n "$kdir" ]; then
+			cd "$kdir" || exit 2
+			run=()
+		else
+			run=(--run "/boot/vmlinuz-$kver")
+		fi
+		exec timeout -k 30 "$boot_timeout" "${vng_base[@]}" $kvm_args --verbose \
+			"${run[@]}" ${kernel_args:+--append "$kernel_args"} \
+			--exec "$cmd" </dev/null >"$fifo" 2>"$console"
+	) &
 	child=$!
 
 	while IFS= read -r line; do
@@ -297,7 +329,7 @@ fi
 stop_if_failed
 
 for kver in "${kernels[@]}"; do
-	if [ ! -f "/boot/vmlinuz-$kver" ]; then
+	if [ -z "$kdir" ] && [ ! -f "/boot/vmlinuz-$kver" ]; then
 		report fail "$kver: kernel installed" 0 "no /boot/vmlinuz-$kver"
 	elif [ ! -f "$build/$kver/kh_reflect.ko" ]; then
 		report fail "$kver: module built" 0 "no $build/$kver/kh_reflect.ko"

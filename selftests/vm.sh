@@ -2,8 +2,11 @@
 # Sourced by run.sh and demo.sh: how to boot a kernel under virtme-ng here.
 #
 #   kh_vm_base                 vng with memory, CPUs (KH_VM_MEMORY, KH_VM_CPUS)
-#   kh_vm_decide_kvm KVER LOG  sets kh_vm_kvm_args to "" or --disable-kvm and
-#                              says which on stdout, as "# KVM: ..." lines
+#   kh_vm_decide_kvm KVER|IMAGE LOG
+#                              sets kh_vm_kvm_args to "" or --disable-kvm and
+#                              says which on stdout, as "# KVM: ..." lines;
+#                              the trial boots /boot/vmlinuz-KVER or IMAGE (a
+#                              path)
 
 kh_vm_base=(vng --memory "${KH_VM_MEMORY:-2G}" --cpus "${KH_VM_CPUS:-2}")
 # virtme-ng runs the script as the host user unless told otherwise.
@@ -16,7 +19,9 @@ kh_vm_kvm_args=
 # (QEMU is started with accel=kvm:tcg and may quietly fall back to TCG).
 # KH_KVM=0 or 1 forces the answer.
 kh_vm_decide_kvm() {
-	local kver=$1 log=$2 t0=$EPOCHSECONDS
+	local img=$1 log=$2 t0=$EPOCHSECONDS
+
+	[[ $img == /* ]] || img=/boot/vmlinuz-$img
 
 	case ${KH_KVM:-auto} in
 	0) kh_vm_kvm_args=--disable-kvm; echo "# KVM: off (KH_KVM=0)"; return ;;
@@ -30,7 +35,7 @@ kh_vm_decide_kvm() {
 		return
 	fi
 	timeout -k 5 "${KH_KVM_TRIAL_TIMEOUT:-60}" "${kh_vm_base[@]}" \
-		--run "/boot/vmlinuz-$kver" \
+		--run "$img" \
 		--exec 'dmesg | grep -q "Hypervisor detected: KVM" && echo kh-kvm-works' \
 		</dev/null >"$log" 2>&1
 	if grep -q '^kh-kvm-works' "$log"; then

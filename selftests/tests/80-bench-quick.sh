@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make bench, briefly (--quick), so that the benchmarks cannot rot: every
+# benchmark runs one short round and yields a figure for ours and, where
+# it has one, for its baseline.  Speed is never a condition here: the
+# figures of a quick run under emulation mean nothing.
+# kh-timeout: 300
+. "$(dirname "$0")/../lib.sh"
+
+loadgen=$KH_REPO/build/loadgen
+[ -x "$loadgen" ] || fail "no $loadgen: make build/loadgen (make check does)"
+
+out=$(bash "$KH_REPO/selftests/bench-guest.sh" --quick "$loadgen" 2>"$KH_TMP/bench.err") || {
+	cat "$KH_TMP/bench.err"
+	fail "bench-guest.sh --quick failed"
+}
+echo "$out"
+
+num='[0-9][0-9.e+]*'
+# row TITLE-PREFIX BASELINE(yes|no)
+row() {
+	local line
+
+	line=$(grep -F "| $1" <<<"$out") || fail "no row '$1' in the table"
+	grep -qE "^\\| [^|]+ \\| $num \\[$num-$num\\] \\|" <<<"$line" ||
+		fail "row '$1' has no figure: $line"
+	if [ "$2" = yes ]; then
+		grep -qE "^\\| [^|]+ \\| [^|]+ \\| $num \\[$num-$num\\] \\| $num \\|" <<<"$line" ||
+			fail "row '$1' has no baseline or ratio: $line"
+	fi
+}
+row "TCP over WireGuard" yes
+row "Reflection answers/s" yes
+row "CPU per answer" yes
+row "Time to direct path" yes
+row "Dump " no
+row "Kernel memory per record" no
