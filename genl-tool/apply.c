@@ -44,6 +44,24 @@ enum apply_verdict apply_decide(const struct sockaddr_storage *rec_ep,
 }
 
 /*
+ * Set the endpoint by creating the peer again (wg_restart_peer())?  Only
+ * when no session can be alive: never a handshake, or none within
+ * WireGuard's REJECT_AFTER_TIME (one "in the future" counts as alive).  Then
+ * WireGuard initiates at once instead of after up to 5 s of back-off, and
+ * nothing of worth is lost: packets waiting for a handshake, and the
+ * transfer counters.  A peer with too many allowed IPs for one message gets
+ * its endpoint set the plain way.
+ */
+bool apply_restart(int64_t handshake_ms, int64_t now_ms, size_t n_allowedips)
+{
+	if (n_allowedips > WG_RESTART_MAX_ALLOWEDIPS)
+		return false;
+	return handshake_ms <= 0 ||
+	       (now_ms >= handshake_ms &&
+		now_ms - handshake_ms > APPLY_FRESH_HANDSHAKE_MS);
+}
+
+/*
  * A punch: a probe from DEV's port to the peer's new endpoint, answer or
  * not.  It opens our own NAT toward the peer, so that the handshake the
  * peer sends gets in.  Only a nuisance when it fails.
@@ -79,13 +97,19 @@ int apply_record(struct khnl *nl, const struct wg_device *dev,
 		 int64_t now_ms, bool punch_too, struct change *ch)
 {
 	char key[KEY_B64_LEN + 1];
+	bool restart;
 	int ret;
 
 	if (apply_decide(&rec->endpoint, rec->age_ms, &peer->endpoint,
 			 peer->last_handshake_ms, now_ms) != APPLY_SET)
 		return 0;
-	ret = wg_set_endpoint(nl, dev->ifindex, peer->public_key,
-			      &rec->endpoint);
+	restart = apply_restart(peer->last_handshake_ms, now_ms,
+				peer->n_allowedips);
+	if (restart)
+		ret = wg_restart_peer(nl, dev->ifindex, peer, &rec->endpoint);
+	else
+		ret = wg_set_endpoint(nl, dev->ifindex, peer->public_key,
+				      &rec->endpoint);
 	if (ret) {
 		key_to_base64(key, peer->public_key);
 		khnl_perror(nl, ret, "%s: setting the endpoint of %s",
@@ -99,6 +123,8 @@ int apply_record(struct khnl *nl, const struct wg_device *dev,
 	ch->via = rec->reflector;
 	ch->source = rec->source;
 	peer->endpoint = rec->endpoint;
+	if (restart)
+		peer->last_handshake_ms = 0;
 	if (punch_too && dev->listen_port)
 		punch(nl, dev, &rec->endpoint);
 	return 1;

@@ -7,6 +7,7 @@
 #define KHCTL_APPLY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -38,6 +39,7 @@ enum apply_verdict apply_decide(const struct sockaddr_storage *rec_ep,
 				uint32_t rec_age_ms,
 				const struct sockaddr_storage *wg_ep,
 				int64_t handshake_ms, int64_t now_ms);
+bool apply_restart(int64_t handshake_ms, int64_t now_ms, size_t n_allowedips);
 int apply_record(struct khnl *nl, const struct wg_device *dev,
 		 struct wg_peer *peer, const struct kh_record *rec,
 		 int64_t now_ms, bool punch_too, struct change *ch);

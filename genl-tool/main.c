@@ -25,7 +25,8 @@ static const struct cmd *const cmds[] = {
 
 void cmd_usage(const struct cmd *cmd, FILE *f)
 {
-	fprintf(f, "usage: khctl %s %s\n", cmd->name, cmd->args);
+	fprintf(f, "usage: khctl %s%s%s\n", cmd->name, *cmd->args ? " " : "",
+		cmd->args);
 }
 
 void cmd_help(const struct cmd *cmd)
@@ -40,8 +41,9 @@ void cmd_help(const struct cmd *cmd)
 		return;
 	putchar('\n');
 	for (i = 0; i < cmd->n_subs; i++)
-		printf("  khctl %s %s\n      %s.\n", cmd->subs[i]->name,
-		       cmd->subs[i]->args, cmd->subs[i]->summary);
+		printf("  khctl %s%s%s\n      %s.\n", cmd->subs[i]->name,
+		       *cmd->subs[i]->args ? " " : "", cmd->subs[i]->args,
+		       cmd->subs[i]->summary);
 	printf("\n'khctl help %s SUBCOMMAND' tells more.\n", cmd->name);
 }
 
@@ -145,7 +147,8 @@ static int help_cmd(int argc, char **argv)
 {
 	const struct cmd *cmd;
 
-	if (argc < 3) {
+	/* "khctl help" and "khctl help help": the overview */
+	if (argc < 3 || (argc == 3 && !strcmp(argv[2], "help"))) {
 		print_usage(stdout);
 		return 0;
 	}

@@ -25,6 +25,15 @@ static struct nla_policy peer_policy[WGPEER_A_MAX + 1] = {
 	[WGPEER_A_LAST_HANDSHAKE_TIME] = {
 		.minlen = sizeof(struct __kernel_timespec),
 		.maxlen = sizeof(struct __kernel_timespec) },
+	[WGPEER_A_PRESHARED_KEY] = { .minlen = WG_KEY_LEN, .maxlen = WG_KEY_LEN },
+	[WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL] = { .type = NLA_U16, .maxlen = 2 },
+	[WGPEER_A_ALLOWEDIPS]	= { .type = NLA_NESTED },
+};
+
+static struct nla_policy allowedip_policy[WGALLOWEDIP_A_MAX + 1] = {
+	[WGALLOWEDIP_A_FAMILY]	  = { .type = NLA_U16, .maxlen = 2 },
+	[WGALLOWEDIP_A_IPADDR]	  = { .minlen = 4, .maxlen = 16 },
+	[WGALLOWEDIP_A_CIDR_MASK] = { .type = NLA_U8, .maxlen = 1 },
 };
 
 /* A dump that raced a change of the device is read again, this often. */
@@ -57,6 +66,42 @@ static struct wg_peer *peer_for_key(struct wg_device *dev, const void *key)
 	return p;
 }
 
+static int parse_allowedip(struct wg_peer *peer, struct nlattr *nest)
+{
+	struct nlattr *tb[WGALLOWEDIP_A_MAX + 1];
+	struct wg_allowedip *a;
+	uint16_t family;
+	uint8_t cidr;
+	int len;
+
+	if (nla_parse_nested(tb, WGALLOWEDIP_A_MAX, nest, allowedip_policy) < 0 ||
+	    !tb[WGALLOWEDIP_A_FAMILY] || !tb[WGALLOWEDIP_A_IPADDR] ||
+	    !tb[WGALLOWEDIP_A_CIDR_MASK])
+		return -EBADMSG;
+	family = nla_get_u16(tb[WGALLOWEDIP_A_FAMILY]);
+	cidr = nla_get_u8(tb[WGALLOWEDIP_A_CIDR_MASK]);
+	len = nla_len(tb[WGALLOWEDIP_A_IPADDR]);
+	if (!(family == AF_INET && len == 4 && cidr <= 32) &&
+	    !(family == AF_INET6 && len == 16 && cidr <= 128))
+		return -EBADMSG;
+
+	if (peer->n_allowedips == peer->cap_allowedips) {
+		size_t cap = peer->cap_allowedips ? peer->cap_allowedips * 2 : 4;
+
+		a = reallocarray(peer->allowedips, cap, sizeof(*a));
+		if (!a)
+			return -ENOMEM;
+		peer->allowedips = a;
+		peer->cap_allowedips = cap;
+	}
+	a = &peer->allowedips[peer->n_allowedips++];
+	memset(a, 0, sizeof(*a));
+	a->family = family;
+	a->cidr = cidr;
+	memcpy(a->addr, nla_data(tb[WGALLOWEDIP_A_IPADDR]), len);
+	return 0;
+}
+
 static int parse_peer(struct wg_device *dev, struct nlattr *nest)
 {
 	struct nlattr *tb[WGPEER_A_MAX + 1];
@@ -86,6 +131,22 @@ static int parse_peer(struct wg_device *dev, struct nlattr *nest)
 			return -EBADMSG;
 		peer->last_handshake_ms = ts.tv_sec * 1000 +
 					  ts.tv_nsec / 1000000;
+	}
+	if (tb[WGPEER_A_PRESHARED_KEY])
+		memcpy(peer->preshared_key, nla_data(tb[WGPEER_A_PRESHARED_KEY]),
+		       WG_KEY_LEN);
+	if (tb[WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL])
+		peer->keepalive_s =
+			nla_get_u16(tb[WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL]);
+	if (tb[WGPEER_A_ALLOWEDIPS]) {
+		struct nlattr *a;
+		int rem, ret;
+
+		nla_for_each_nested(a, tb[WGPEER_A_ALLOWEDIPS], rem) {
+			ret = parse_allowedip(peer, a);
+			if (ret)
+				return ret;
+		}
 	}
 	return 0;
 }
@@ -123,11 +184,20 @@ int wg_parse_device(struct nl_msg *msg, void *arg)
 	return 0;
 }
 
+void wg_peers_free(struct wg_peer *peers, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(peers[i].allowedips);
+	free(peers);
+}
+
 void wg_device_free(struct wg_device *dev)
 {
 	if (!dev)
 		return;
-	free(dev->peers);
+	wg_peers_free(dev->peers, dev->n_peers);
 	free(dev);
 }
 
@@ -250,6 +320,77 @@ int wg_set_endpoint(struct khnl *nl, uint32_t ifindex, const void *key,
 	if (!nl->wg_family)
 		return -WG_ENOFAMILY;
 	msg = wg_set_endpoint_msg(nl->wg_family, ifindex, key, endpoint);
+	if (!msg)
+		return -ENOMEM;
+	return khnl_request(nl, msg, NULL, NULL);
+}
+
+/*
+ * One SET_DEVICE that removes the peer and creates it again as it was (key,
+ * preshared key, keepalive, allowed IPs) with the new endpoint.  A peer made
+ * anew may start a handshake at once; the old one waits out WireGuard's 5 s
+ * between initiations, counted from its last attempt, even one that went
+ * nowhere because it had no endpoint.
+ */
+struct nl_msg *wg_restart_peer_msg(int family, uint32_t ifindex,
+				   const struct wg_peer *peer,
+				   const struct sockaddr_storage *endpoint)
+{
+	struct nlattr *peers, *p, *aips, *aip;
+	struct nl_msg *msg;
+	size_t i;
+
+	if (peer->n_allowedips > WG_RESTART_MAX_ALLOWEDIPS)
+		return NULL;
+	msg = khnl_msg(family, WG_CMD_SET_DEVICE, WG_GENL_VERSION, 0);
+	if (!msg)
+		return NULL;
+	if (nla_put_u32(msg, WGDEVICE_A_IFINDEX, ifindex) < 0 ||
+	    !(peers = nla_nest_start(msg, WGDEVICE_A_PEERS | NLA_F_NESTED)) ||
+	    !(p = nla_nest_start(msg, 0 | NLA_F_NESTED)) ||
+	    nla_put(msg, WGPEER_A_PUBLIC_KEY, WG_KEY_LEN, peer->public_key) < 0 ||
+	    nla_put_u32(msg, WGPEER_A_FLAGS, WGPEER_F_REMOVE_ME) < 0)
+		goto fail;
+	nla_nest_end(msg, p);
+	if (!(p = nla_nest_start(msg, 1 | NLA_F_NESTED)) ||
+	    nla_put(msg, WGPEER_A_PUBLIC_KEY, WG_KEY_LEN, peer->public_key) < 0 ||
+	    nla_put(msg, WGPEER_A_PRESHARED_KEY, WG_KEY_LEN,
+		    peer->preshared_key) < 0 ||
+	    nla_put_u16(msg, WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL,
+			peer->keepalive_s) < 0 ||
+	    nla_put(msg, WGPEER_A_ENDPOINT, (int)sockaddr_len(endpoint),
+		    endpoint) < 0 ||
+	    !(aips = nla_nest_start(msg, WGPEER_A_ALLOWEDIPS | NLA_F_NESTED)))
+		goto fail;
+	for (i = 0; i < peer->n_allowedips; i++) {
+		const struct wg_allowedip *a = &peer->allowedips[i];
+
+		if (!(aip = nla_nest_start(msg, (int)i | NLA_F_NESTED)) ||
+		    nla_put_u16(msg, WGALLOWEDIP_A_FAMILY, a->family) < 0 ||
+		    nla_put(msg, WGALLOWEDIP_A_IPADDR,
+			    a->family == AF_INET ? 4 : 16, a->addr) < 0 ||
+		    nla_put_u8(msg, WGALLOWEDIP_A_CIDR_MASK, a->cidr) < 0)
+			goto fail;
+		nla_nest_end(msg, aip);
+	}
+	nla_nest_end(msg, aips);
+	nla_nest_end(msg, p);
+	nla_nest_end(msg, peers);
+	return msg;
+fail:
+	nlmsg_free(msg);
+	return NULL;
+}
+
+int wg_restart_peer(struct khnl *nl, uint32_t ifindex,
+		    const struct wg_peer *peer,
+		    const struct sockaddr_storage *endpoint)
+{
+	struct nl_msg *msg;
+
+	if (!nl->wg_family)
+		return -WG_ENOFAMILY;
+	msg = wg_restart_peer_msg(nl->wg_family, ifindex, peer, endpoint);
 	if (!msg)
 		return -ENOMEM;
 	return khnl_request(nl, msg, NULL, NULL);

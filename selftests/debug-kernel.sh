@@ -9,7 +9,8 @@
 #
 # The tree lives outside the work tree, in
 #   $KH_DEBUG_CACHE/linux-6.1_<source package version>_<config hash>
-# (KH_DEBUG_CACHE defaults to /var/cache/kh-reflect), so it is built once per
+# (KH_DEBUG_CACHE defaults to /var/lib/kh-reflect/debug-kernel: virtme-ng
+# hides /var/cache from the guest under a tmpfs), so it is built once per
 # machine; a new linux-source-6.1 or a changed debug.config builds a new one
 # and removes the stale ones.  An interrupted build goes on where it stopped.
 # KH_DEBUG_JOBS sets make's -j (default: CPUs + 1).
@@ -18,7 +19,7 @@ export LC_ALL=C
 
 here=$(cd "$(dirname "$0")" && pwd)
 frag=$here/debug/debug.config
-cache=${KH_DEBUG_CACHE:-/var/cache/kh-reflect}
+cache=${KH_DEBUG_CACHE:-/var/lib/kh-reflect/debug-kernel}
 jobs=${KH_DEBUG_JOBS:-$(($(nproc) + 1))}
 tarball=/usr/src/linux-source-6.1.tar.xz
 

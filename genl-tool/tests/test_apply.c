@@ -66,6 +66,23 @@ static void test_decide(struct tap *t)
 	   "another port is another endpoint (set: fresher record)");
 }
 
+static void test_restart(struct tap *t)
+{
+	tap_ok(t, apply_restart(0, NOW, 1), "restart: never a handshake");
+	tap_ok(t, !apply_restart(NOW - 1000, NOW, 1),
+	       "restart: not with a handshake 1 s ago (a live session)");
+	tap_ok(t, !apply_restart(NOW - 180000, NOW, 1),
+	       "restart: not at 180 s (the edge)");
+	tap_ok(t, apply_restart(NOW - 180001, NOW, 1),
+	       "restart: a handshake 180.001 s ago backs no session");
+	tap_ok(t, !apply_restart(NOW + 5000, NOW, 1),
+	       "restart: not with a handshake in the future");
+	tap_ok(t, apply_restart(0, NOW, WG_RESTART_MAX_ALLOWEDIPS),
+	       "restart: as many allowed IPs as fit");
+	tap_ok(t, !apply_restart(0, NOW, WG_RESTART_MAX_ALLOWEDIPS + 1),
+	       "restart: not with more allowed IPs than fit one message");
+}
+
 static void test_ttl(struct tap *t)
 {
 	tap_ok(t, import_ttl(0) == 1, "ttl: 0 ms -> 1 s (the minimum)");
@@ -83,6 +100,7 @@ int main(void)
 	struct tap t = { 0 };
 
 	test_decide(&t);
+	test_restart(&t);
 	test_ttl(&t);
 	return tap_done(&t);
 }

@@ -827,6 +827,147 @@ static void test_live(struct tap *t)
 	khnl_close(&nl);
 }
 
+static void put_aip(struct nl_msg *msg, int idx, uint16_t family,
+		    const char *addr, uint8_t cidr, int addr_len)
+{
+	uint8_t a[16] = { 0 };
+	struct nlattr *n;
+
+	inet_pton(family, addr, a);
+	n = nla_nest_start(msg, idx);
+	nla_put_u16(msg, WGALLOWEDIP_A_FAMILY, family);
+	nla_put(msg, WGALLOWEDIP_A_IPADDR, addr_len, a);
+	nla_put_u8(msg, WGALLOWEDIP_A_CIDR_MASK, cidr);
+	nla_nest_end(msg, n);
+}
+
+/* A peer with its PSK, keepalive and allowed IPs, split over messages. */
+static void test_wg_restart(struct tap *t)
+{
+	struct wg_device dev = { 0 };
+	struct nlattr *peers, *peer, *aips, *tb[WGDEVICE_A_MAX + 1];
+	struct nlattr *ptb[WGPEER_A_MAX + 1], *atb[WGALLOWEDIP_A_MAX + 1];
+	struct nlattr *p, *a;
+	uint8_t k[WG_KEY_LEN], psk[WG_KEY_LEN];
+	struct sockaddr_storage ss;
+	struct nl_msg *m1, *m2, *bad, *msg;
+	socklen_t len;
+	int n = 0, rem, rem2, naips = 0, ret;
+	bool good = true;
+
+	memset(k, 0x11, sizeof(k));
+	memset(psk, 0x77, sizeof(psk));
+	m1 = genl_msg(WG_CMD_GET_DEVICE);
+	nla_put_u32(m1, WGDEVICE_A_IFINDEX, 4);
+	peers = nla_nest_start(m1, WGDEVICE_A_PEERS);
+	peer = nla_nest_start(m1, 0);
+	nla_put(m1, WGPEER_A_PUBLIC_KEY, sizeof(k), k);
+	nla_put(m1, WGPEER_A_PRESHARED_KEY, sizeof(psk), psk);
+	nla_put_u16(m1, WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL, 25);
+	aips = nla_nest_start(m1, WGPEER_A_ALLOWEDIPS);
+	put_aip(m1, 0, AF_INET, "198.51.100.131", 32, 4);
+	nla_nest_end(m1, aips);
+	nla_nest_end(m1, peer);
+	nla_nest_end(m1, peers);
+	m2 = genl_msg(WG_CMD_GET_DEVICE);
+	peers = nla_nest_start(m2, WGDEVICE_A_PEERS);
+	peer = nla_nest_start(m2, 0);
+	nla_put(m2, WGPEER_A_PUBLIC_KEY, sizeof(k), k);
+	aips = nla_nest_start(m2, WGPEER_A_ALLOWEDIPS);
+	put_aip(m2, 0, AF_INET6, "2001:db8::", 32, 16);
+	nla_nest_end(m2, aips);
+	nla_nest_end(m2, peer);
+	nla_nest_end(m2, peers);
+	tap_ok(t, !wg_parse_device(m1, &dev) && !wg_parse_device(m2, &dev) &&
+	       dev.n_peers == 1 && dev.peers[0].keepalive_s == 25 &&
+	       !memcmp(dev.peers[0].preshared_key, psk, WG_KEY_LEN) &&
+	       dev.peers[0].n_allowedips == 2 &&
+	       dev.peers[0].allowedips[0].family == AF_INET &&
+	       dev.peers[0].allowedips[0].cidr == 32 &&
+	       dev.peers[0].allowedips[0].addr[0] == 198 &&
+	       dev.peers[0].allowedips[1].family == AF_INET6 &&
+	       dev.peers[0].allowedips[1].cidr == 32 &&
+	       dev.peers[0].allowedips[1].addr[2] == 0x0d,
+	       "wg: PSK, keepalive, allowed IPs (continued in a second message)");
+
+	/* the message that makes the peer anew */
+	parse_endpoint("203.0.113.2:40000", &ss, &len, NULL);
+	msg = wg_restart_peer_msg(0x42, 4, &dev.peers[0], &ss);
+	ret = msg ? genlmsg_parse(nlmsg_hdr(msg), 0, tb, WGDEVICE_A_MAX, NULL) : -1;
+	tap_ok(t, !ret && tb[WGDEVICE_A_IFINDEX] &&
+	       nla_get_u32(tb[WGDEVICE_A_IFINDEX]) == 4 && tb[WGDEVICE_A_PEERS],
+	       "wg: restart: device attributes");
+	if (!ret && tb[WGDEVICE_A_PEERS]) {
+		nla_for_each_nested(p, tb[WGDEVICE_A_PEERS], rem) {
+			if (nla_parse_nested(ptb, WGPEER_A_MAX, p, NULL) ||
+			    !ptb[WGPEER_A_PUBLIC_KEY] ||
+			    memcmp(nla_data(ptb[WGPEER_A_PUBLIC_KEY]), k, WG_KEY_LEN)) {
+				good = false;
+				continue;
+			}
+			if (n++ == 0) {
+				good &= ptb[WGPEER_A_FLAGS] &&
+					nla_get_u32(ptb[WGPEER_A_FLAGS]) == WGPEER_F_REMOVE_ME &&
+					!ptb[WGPEER_A_ENDPOINT] && !ptb[WGPEER_A_ALLOWEDIPS];
+				continue;
+			}
+			good &= !ptb[WGPEER_A_FLAGS] && ptb[WGPEER_A_PRESHARED_KEY] &&
+				!memcmp(nla_data(ptb[WGPEER_A_PRESHARED_KEY]), psk, WG_KEY_LEN) &&
+				ptb[WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL] &&
+				nla_get_u16(ptb[WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL]) == 25 &&
+				ptb[WGPEER_A_ENDPOINT] &&
+				nla_len(ptb[WGPEER_A_ENDPOINT]) == sizeof(struct sockaddr_in) &&
+				ptb[WGPEER_A_ALLOWEDIPS];
+			if (!ptb[WGPEER_A_ALLOWEDIPS])
+				continue;
+			nla_for_each_nested(a, ptb[WGPEER_A_ALLOWEDIPS], rem2) {
+				const struct wg_allowedip *w = &dev.peers[0].allowedips[naips];
+
+				good &= naips < 2 && (a->nla_type & NLA_F_NESTED) &&
+					!nla_parse_nested(atb, WGALLOWEDIP_A_MAX, a, NULL) &&
+					atb[WGALLOWEDIP_A_FAMILY] &&
+					nla_get_u16(atb[WGALLOWEDIP_A_FAMILY]) == w->family &&
+					atb[WGALLOWEDIP_A_CIDR_MASK] &&
+					nla_get_u8(atb[WGALLOWEDIP_A_CIDR_MASK]) == w->cidr &&
+					atb[WGALLOWEDIP_A_IPADDR] &&
+					nla_len(atb[WGALLOWEDIP_A_IPADDR]) ==
+						(w->family == AF_INET ? 4 : 16) &&
+					!memcmp(nla_data(atb[WGALLOWEDIP_A_IPADDR]), w->addr,
+						w->family == AF_INET ? 4 : 16);
+				naips++;
+			}
+		}
+	}
+	tap_ok(t, good && n == 2 && naips == 2,
+	       "wg: restart: remove, then the same peer with PSK, keepalive, endpoint, allowed IPs");
+	nlmsg_free(msg);
+
+	dev.peers[0].n_allowedips = WG_RESTART_MAX_ALLOWEDIPS + 1;
+	tap_ok(t, !wg_restart_peer_msg(0x42, 4, &dev.peers[0], &ss),
+	       "wg: restart: no message for more allowed IPs than fit");
+	dev.peers[0].n_allowedips = 2;
+	wg_peers_free(dev.peers, dev.n_peers);
+
+	/* an IPv4 allowed IP with 16 bytes of address */
+	memset(&dev, 0, sizeof(dev));
+	bad = genl_msg(WG_CMD_GET_DEVICE);
+	nla_put_u32(bad, WGDEVICE_A_IFINDEX, 4);
+	peers = nla_nest_start(bad, WGDEVICE_A_PEERS);
+	peer = nla_nest_start(bad, 0);
+	nla_put(bad, WGPEER_A_PUBLIC_KEY, sizeof(k), k);
+	aips = nla_nest_start(bad, WGPEER_A_ALLOWEDIPS);
+	put_aip(bad, 0, AF_INET, "2001:db8::", 24, 16);
+	nla_nest_end(bad, aips);
+	nla_nest_end(bad, peer);
+	nla_nest_end(bad, peers);
+	tap_ok(t, wg_parse_device(bad, &dev) == -EBADMSG,
+	       "wg: an allowed IP whose length is not its family's is refused");
+	wg_peers_free(dev.peers, dev.n_peers);
+	nlmsg_free(bad);
+	nlmsg_free(m1);
+	nlmsg_free(m2);
+}
+
 int main(void)
 {
 	struct tap t = { 0 };
@@ -835,6 +976,7 @@ int main(void)
 	test_wg_parse(&t);
 	test_kh_parse(&t);
 	test_wg_more(&t);
+	test_wg_restart(&t);
 	test_kh_records(&t);
 	test_many(&t);
 	test_live(&t);
