@@ -264,15 +264,20 @@ static void got_answer(struct kh_net *kn, const struct kh_flow *flow,
 	}
 	/* Blind spoofing must guess the nonce, the reflector and the port. */
 	if (!p || p->lport != flow->lport ||
-	    !kh_endpoint_eq(&p->reflector, &r.reflector) ||
-	    now - p->sent_ns > KH_PENDING_TIMEOUT_MS * NSEC_PER_MSEC) {
+	    !kh_endpoint_eq(&p->reflector, &r.reflector)) {
 		spin_unlock_bh(&kn->probe_lock);
 		kh_stat_inc(kn, KH_STAT_DROP_UNMATCHED);
 		return;
 	}
+	/* Answered already: a replay, however late it comes. */
 	if (p->state == KH_PENDING_ANSWERED) {
 		spin_unlock_bh(&kn->probe_lock);
 		kh_stat_inc(kn, KH_STAT_DROP_REPLAY);
+		return;
+	}
+	if (now - p->sent_ns > KH_PENDING_TIMEOUT_MS * NSEC_PER_MSEC) {
+		spin_unlock_bh(&kn->probe_lock);
+		kh_stat_inc(kn, KH_STAT_DROP_UNMATCHED);
 		return;
 	}
 	p->state = KH_PENDING_ANSWERED;
