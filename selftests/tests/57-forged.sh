@@ -18,7 +18,7 @@ wg_ep() { n1 wg show wg0 endpoints | cut -f2; }
 # A real answer, captured on the wire.
 n1 "$KHPROBE" sniff veth0 10 2 >"$KH_TMP/answer" 2>"$KH_TMP/sniff" &
 sniff=$!
-wait_for "grep -q ready '$KH_TMP/sniff'" 10 || fail "sniffer did not start"
+wait_for "grep -q ready '$KH_TMP/sniff'" 30 || fail "sniffer did not start within 30 s"
 kh 1 probe wg0 192.0.2.2:51821 >/dev/null || fail "the real probe failed"
 wait "$sniff" || fail "no answer captured"
 answer=$(cat "$KH_TMP/answer")
@@ -41,7 +41,7 @@ wait_for '[ "$(counters)" = "1 0 2 1 0" ]' 5 || fail "unknown nonce: counters $(
 kh 2 reflect disable wg0 >/dev/null
 n2 "$KHPROBE" sniff veth0 10 1 >"$KH_TMP/request" 2>"$KH_TMP/sniff" &
 sniff=$!
-wait_for "grep -q ready '$KH_TMP/sniff'" 10 || fail "sniffer did not start"
+wait_for "grep -q ready '$KH_TMP/sniff'" 30 || fail "sniffer did not start within 30 s"
 kh 1 probe wg0 192.0.2.2:51821 --timeout 3000 >/dev/null 2>&1 &
 probe=$!
 wait "$sniff" || fail "no request captured"
