@@ -83,6 +83,14 @@ bench_reflect() {
 		cat "$KH_TMP/coturn.log" >&2
 		fail "coturn did not start"
 	}
+	# Not counted: both answer before the rounds start (coturn's threads
+	# may lag its socket; under emulation the first round translates code).
+	wait_for "[ \"\$(n2 '$LOADGEN' kh 192.0.2.1 51820 1 4 | cut -d' ' -f1)\" -gt 0 ]" 30 ||
+		fail "kh_reflect does not answer"
+	wait_for "[ \"\$(n2 '$LOADGEN' stun 192.0.2.1 3478 1 4 | cut -d' ' -f1)\" -gt 0 ]" 30 || {
+		cat "$KH_TMP/coturn.log" >&2
+		fail "coturn does not answer"
+	}
 	for r in $(seq "$ROUNDS"); do
 		out=$(n2 "$LOADGEN" kh 192.0.2.1 51820 "$REFLECT_S" 64)
 		read -r a s c _ <<<"$out"
