@@ -109,7 +109,7 @@ fi
 
 t0=$EPOCHSECONDS
 say "building with make -j$jobs (log: $dir/.kh-build.log);" \
-    "about half an hour on 2 CPUs"
+    "about 25 minutes on 2 CPUs"
 if ! make -j"$jobs" >.kh-build.log 2>&1; then
 	tail -n 40 .kh-build.log >&2
 	die "the kernel build failed (log: $dir/.kh-build.log)"
