@@ -66,7 +66,7 @@ bench_tunnel() {
 	sw=$(stats "${with[@]}") sn=$(stats "${without[@]}")
 	row "TCP over WireGuard, Mbit/s (module watching vs not loaded)" \
 		"$(fmt "$sw")" "$(fmt "$sn")" "$(ratio "${sw%% *}" "${sn%% *}")" ">= 0.995"
-	kh_cleanup_ns
+	ns_delete_all
 }
 
 # Busy CPU time of the whole VM, in clock ticks (user nice system irq
@@ -133,7 +133,7 @@ bench_reflect() {
 		"$(fmt "$sr")" "$(ratio "${kr%% *}" "${sr%% *}")" ">= 5"
 	row "CPU per answer, us, whole VM with the generator (kh_reflect vs coturn)" "$(fmt "$kc")" \
 		"$(fmt "$sc")" "$(ratio "${kc%% *}" "${sc%% *}")" "-"
-	kh_cleanup_ns
+	ns_delete_all
 }
 
 # 3. Time to direct path, 50 ms one way on every WAN link: from B's sync
@@ -142,14 +142,10 @@ bench_reflect() {
 # anywhere, no conntrack entries on the NATs, A and B without each other's
 # endpoint and with no handshake.
 direct_reset() {
-	local n pids
+	local n
 
 	# Whatever the last round left running in A or B (its sync, its ping).
-	for n in a b; do
-		pids=$(ip netns pids "$(ns_name "$n")")
-		# shellcheck disable=SC2086 # one argument per pid
-		[ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
-	done
+	for n in a b; do ns_kill_all "$(ns_name "$n")"; done
 	for n in a b r; do kh "$n" peers flush >/dev/null; done
 	ns a wg set wg0 peer "$(wg_pub b wg0)" remove
 	ns b wg set wg0 peer "$(wg_pub a wg0)" remove
@@ -213,7 +209,7 @@ bench_direct() {
 	row "Time to direct path, ms, 50 ms one way (sync --watch push vs periodic ${SYNC_INTERVAL}s sync)" \
 		"$(fmt "$sp")" "$(fmt "$so")" "$(ratio "${sp%% *}" "${so%% *}")" \
 		"push: one round trip + one handshake (~200 ms + processing)"
-	kh_cleanup_ns
+	ns_delete_all
 }
 
 # 4. Table scale: RECORDS records set and dumped; slab per record.
@@ -240,20 +236,7 @@ bench_table() {
 		"-" "-" "< 500"
 	row "Kernel memory per record, bytes (slab delta)" "$(fmt "$(stats "${per[@]}")")" \
 		"-" "-" "<= 128"
-	kh_cleanup_ns
-}
-
-# Namespaces of this script go between benchmarks.
-kh_cleanup_ns() {
-	local n pids
-
-	for n in $(ip netns list | cut -d' ' -f1); do
-		[[ $n == "$KH_NS_PREFIX"* ]] || continue
-		pids=$(ip netns pids "$n" 2>/dev/null)
-		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
-		ip netns delete "$n"
-	done
-	return 0
+	ns_delete_all
 }
 
 bench_tunnel

@@ -61,21 +61,36 @@ skip() {
 
 on_exit() { KH_ON_EXIT+=("$1"); }
 
+# ns_kill_all FULLNAME: kill whatever runs in that network namespace
+ns_kill_all() {
+	local pids
+
+	pids=$(ip netns pids "$1" 2>/dev/null)
+	# shellcheck disable=SC2086 # one argument per pid
+	[ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
+}
+
+# ns_delete_all: every namespace of this test, and what runs in it
+ns_delete_all() {
+	local n
+
+	for n in $(ip netns list | cut -d' ' -f1); do
+		[[ $n == "$KH_NS_PREFIX"* ]] || continue
+		ns_kill_all "$n"
+		ip netns delete "$n"
+	done
+	return 0
+}
+
 kh_cleanup() {
-	local rc=$? i n pids
+	local rc=$? i
 
 	set +eE
 	trap - ERR
 	for ((i = ${#KH_ON_EXIT[@]} - 1; i >= 0; i--)); do
 		eval "${KH_ON_EXIT[i]}" >/dev/null 2>&1
 	done
-	for n in $(ip netns list | cut -d' ' -f1); do
-		[[ $n == "$KH_NS_PREFIX"* ]] || continue
-		pids=$(ip netns pids "$n" 2>/dev/null)
-		# shellcheck disable=SC2086 # one argument per pid
-		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
-		ip netns delete "$n"
-	done
+	ns_delete_all
 	rm -rf "$KH_TMP"
 	exit "$rc"
 }
