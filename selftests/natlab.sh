@@ -1,0 +1,196 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Sourced after lib.sh and nat.sh: the NAT lab.  Two sites, each a host
+# behind a home router (hr) behind a carrier router (cg), on the WAN of
+# nat.sh with the reflector R:
+#
+#   a 192.0.2.2/26  -- hra (203.0.113.65) -- cga (203.0.113.1) --+
+#                                                                 +-- wan -- R
+#   b 192.0.2.66/26 -- hrb (203.0.113.66) -- cgb (203.0.113.2) --+
+#
+# Every address is routed, so a site without NAT is reachable at its host's
+# own address.  natlab_kind SITE KIND loads one kind of NAT into a site's
+# routers (replacing what was there) and flushes their connection tracking:
+#
+#   none     no NAT, no filter: the host's address is public
+#   1to1     static 1:1 NAT: cg maps 203.0.113.N to the host, every port
+#   adf      endpoint-independent mapping, address-dependent filtering: a
+#            new packet from an address the host has sent to is let in
+#   home     endpoint-independent mapping, address-and-port-dependent
+#            filtering, new packets from the WAN to the router dropped
+#   open     the same without that drop: the router's input accepts them
+#   cgnat    double NAT: a home router behind a carrier NAT, both "home"
+#   sym      endpoint-dependent mapping with random ports ("symmetric"),
+#            address-and-port-dependent filtering, WAN input dropped
+#
+# IPv4 only.  Linux's masquerade keeps the source port when the mapping is
+# unique, which is what makes it endpoint-independent here.
+
+NATLAB_KINDS="none 1to1 adf home open cgnat sym"
+
+# natlab_site SITE N: host SITE behind hrSITE and cgSITE, public 203.0.113.N.
+natlab_site() {
+	local h=$1 i=$2 lan gw host inner cg hr
+
+	case $h in
+	a) lan=192.0.2.0/26 gw=192.0.2.1 host=192.0.2.2 ;;
+	b) lan=192.0.2.64/26 gw=192.0.2.65 host=192.0.2.66 ;;
+	*) fail "natlab_site: unknown site $h" ;;
+	esac
+	inner=203.0.113.$((64 + i))
+	cg=cg$h hr=hr$h
+	nat_ns "$cg" "$hr" "$h"
+	# WAN side: point to point, as nat_site.
+	veth wan "n$i" "$cg" wan
+	ip -n "$(ns_name wan)" route add "203.0.113.$i/32" dev "n$i"
+	ip -n "$(ns_name wan)" route add "$inner/32" via "203.0.113.$i" dev "n$i"
+	ip -n "$(ns_name wan)" route add "$lan" via "203.0.113.$i" dev "n$i"
+	ip -n "$(ns_name "$cg")" addr add "203.0.113.$i/32" dev wan
+	ip -n "$(ns_name "$cg")" route add 198.51.100.126/32 dev wan
+	ip -n "$(ns_name "$cg")" route add default via 198.51.100.126 dev wan
+	# Between the carrier and the home router, also point to point; the
+	# carrier's side borrows its public address.
+	veth "$cg" lan "$hr" wan
+	ip -n "$(ns_name "$cg")" addr add "203.0.113.$i/32" dev lan
+	ip -n "$(ns_name "$cg")" route add "$inner/32" dev lan
+	ip -n "$(ns_name "$cg")" route add "$lan" via "$inner" dev lan
+	ip -n "$(ns_name "$hr")" addr add "$inner/32" dev wan
+	ip -n "$(ns_name "$hr")" route add "203.0.113.$i/32" dev wan
+	ip -n "$(ns_name "$hr")" route add default via "203.0.113.$i" dev wan
+	# The LAN.
+	veth "$hr" lan "$h" eth0
+	ip -n "$(ns_name "$hr")" addr add "$gw/26" dev lan
+	ip -n "$(ns_name "$h")" addr add "$host/26" dev eth0
+	ip -n "$(ns_name "$h")" route add default via "$gw"
+	ns "$cg" sysctl -qw net.ipv4.ip_forward=1
+	ns "$hr" sysctl -qw net.ipv4.ip_forward=1
+}
+
+# natlab_rules OUT_DEV KIND HOST PUBLIC: the nft ruleset of one router.
+natlab_rules() {
+	local kind=$1 host=$2 pub=$3
+
+	echo "table inet lab {"
+	case $kind in
+	none) ;;
+	1to1)
+		cat <<-NFT
+		chain pre {
+			type nat hook prerouting priority dstnat;
+			iifname "wan" ip daddr $pub dnat ip to $host
+		}
+		chain post {
+			type nat hook postrouting priority srcnat;
+			oifname "wan" ip saddr $host snat ip to $pub
+		}
+		NFT
+		;;
+	adf)
+		cat <<-NFT
+		set contacted {
+			type ipv4_addr; flags dynamic, timeout; timeout 120s;
+		}
+		chain pre {
+			type nat hook prerouting priority dstnat;
+			iifname "wan" ip saddr @contacted dnat ip to $host
+		}
+		chain post {
+			type nat hook postrouting priority srcnat;
+			oifname "wan" masquerade
+		}
+		chain forward {
+			type filter hook forward priority filter; policy accept;
+			oifname "wan" update @contacted { ip daddr }
+			iifname "wan" ct state established,related accept
+			iifname "wan" ct status dnat accept
+			iifname "wan" drop
+		}
+		chain input {
+			type filter hook input priority filter; policy accept;
+			iifname "wan" ct state new drop
+		}
+		NFT
+		;;
+	home | open | sym)
+		cat <<-NFT
+		chain post {
+			type nat hook postrouting priority srcnat;
+			oifname "wan" masquerade$([ "$kind" = sym ] && echo " random")
+		}
+		chain forward {
+			type filter hook forward priority filter; policy accept;
+			iifname "wan" ct state established,related accept
+			iifname "wan" drop
+		}
+		NFT
+		[ "$kind" = open ] || cat <<-NFT
+		chain input {
+			type filter hook input priority filter; policy accept;
+			iifname "wan" ct state new drop
+		}
+		NFT
+		;;
+	*) fail "natlab: unknown kind $kind" ;;
+	esac
+	echo "}"
+}
+
+# natlab_kind SITE KIND
+natlab_kind() {
+	local h=$1 kind=$2 n i host inner hr_kind=none cg_kind=$2
+
+	case $h in
+	a) i=1 host=192.0.2.2 ;;
+	b) i=2 host=192.0.2.66 ;;
+	esac
+	inner=203.0.113.$((64 + i))
+	if [ "$kind" = cgnat ]; then
+		hr_kind=home cg_kind=home
+	fi
+	for n in "cg$h" "hr$h"; do
+		ns "$n" nft delete table inet lab 2>/dev/null || true
+	done
+	natlab_rules "$hr_kind" "$host" "$inner" | ns "hr$h" nft -f - ||
+		fail "natlab: loading $hr_kind into hr$h"
+	# Behind a home router, the carrier sees the home router's address.
+	[ "$hr_kind" = none ] || host=$inner
+	natlab_rules "$cg_kind" "$host" "203.0.113.$i" | ns "cg$h" nft -f - ||
+		fail "natlab: loading $cg_kind into cg$h"
+	for n in "cg$h" "hr$h"; do
+		ns "$n" conntrack -F >/dev/null 2>&1 || true
+	done
+	NATLAB_KIND_OF[$h]=$kind
+}
+declare -A NATLAB_KIND_OF
+
+# natlab_world: R, both sites (no NAT yet), WireGuard everywhere with a mesh
+# key, A and B peers of each other without endpoints.
+natlab_world() {
+	nat_world
+	natlab_site a 1
+	natlab_site b 2
+	nat_wg_r
+	nat_wg_host a
+	nat_wg_host b
+	nat_wg_link
+	"$KHCTL" key generate >"$KH_TMP/mesh.key"
+	kh r key set wg0 "$KH_TMP/mesh.key" >/dev/null
+	kh a key set wg0 "$KH_TMP/mesh.key" >/dev/null
+	kh b key set wg0 "$KH_TMP/mesh.key" >/dev/null
+}
+
+# natlab_reset: as after the lab was built, NAT kinds aside: no records,
+# no processes in a or b, A and B peers again without endpoints, no
+# connection tracking on the routers.
+natlab_reset() {
+	local n
+
+	for n in a b; do ns_kill_all "$(ns_name "$n")"; done
+	for n in a b r; do kh "$n" peers flush >/dev/null; done
+	ns a wg set wg0 peer "$(wg_pub b wg0)" remove
+	ns b wg set wg0 peer "$(wg_pub a wg0)" remove
+	nat_wg_link
+	for n in hra cga hrb cgb; do
+		ns "$n" conntrack -F >/dev/null 2>&1 || true
+	done
+}
