@@ -11,6 +11,7 @@
 #   make kmods           the module for every installed kernel, in build/KVER
 #   make fuzz            the probe parser under libFuzzer (FUZZ_SECONDS=600)
 #   make bench           the benchmarks in a VM, into bench/RESULTS.md
+#   make matrix          the whole NAT matrix (every pair of NAT kinds) in a VM
 
 VERSION := 0.1.0
 W ?= 1
@@ -43,7 +44,7 @@ KMOD_TREES ?= $(foreach v,$(KVERS),$(v):/lib/modules/$(v)/build)
 
 MOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/kh_reflect.h
 
-.PHONY: all module khctl install uninstall clean deps check demo kmods \
+.PHONY: all module khctl install uninstall clean deps check demo kmods matrix \
 	install-khctl uninstall-khctl deb \
 	unit fuzz bench check-debug
 
@@ -133,6 +134,12 @@ build/loadgen: bench/loadgen.c include/uapi/linux/kh_reflect.h
 bench: deps
 	-@$(MAKE) --no-print-directory khctl kmods build/loadgen
 	@selftests/bench.sh
+
+# The whole NAT matrix (every pair of the lab's seven kinds) on every kernel;
+# make check runs a subset.
+matrix: deps
+	-@$(MAKE) --no-print-directory khctl kmods
+	@KH_MATRIX=full selftests/run.sh --vm-only --filter '68-*'
 
 # The probe parser and builder under libFuzzer (FUZZ_SECONDS, default 600).
 fuzz: deps

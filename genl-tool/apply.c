@@ -87,16 +87,66 @@ static void punch(struct khnl *nl, const struct wg_device *dev,
 }
 
 /*
+ * A safe start only for a peer with no live session (a live one has its
+ * path), only with a TTL to hold with, and not toward an endpoint the
+ * peer's own probe came from (source observed): its NAT has the mapping
+ * toward us already, so what we send matches it and collides with nothing.
+ */
+enum apply_start apply_start_role(bool no_session, uint8_t start_ttl,
+				  uint8_t source, uint32_t rec_flags)
+{
+	if (!no_session || !start_ttl || source == KH_SOURCE_OBSERVED)
+		return APPLY_START_NONE;
+	if (rec_flags & KH_RECORD_F_WAITING)
+		return APPLY_START_FIRST;
+	return APPLY_START_HOLD;
+}
+
+/*
+ * The hold goes in before WireGuard has the endpoint, so that not even its
+ * first initiation leaves whole.  A module that cannot hold (the port is
+ * not watched, or too many holds) leaves a plain start: said, not fatal.
+ */
+static enum apply_start safe_start(struct khnl *nl, const struct wg_device *dev,
+				   const struct sockaddr_storage *to,
+				   enum apply_start role, uint8_t ttl)
+{
+	char ep[ENDPOINT_STRLEN];
+	struct timespec delay = {
+		.tv_sec = APPLY_FIRST_DELAY_MS / 1000,
+		.tv_nsec = (APPLY_FIRST_DELAY_MS % 1000) * 1000000L,
+	};
+	int ret;
+
+	if (role == APPLY_START_FIRST) {
+		while (nanosleep(&delay, &delay) && errno == EINTR)
+			;
+		return role;
+	}
+	if (role != APPLY_START_HOLD || !dev->listen_port)
+		return APPLY_START_NONE;
+	ret = kh_start(nl, dev->listen_port, to, ttl, APPLY_HOLD_MS);
+	if (!ret)
+		return role;
+	format_endpoint(to, ep, sizeof(ep));
+	khnl_perror(nl, ret, "%s: no safe start toward %s", dev->ifname, ep);
+	return APPLY_START_NONE;
+}
+
+/*
  * Applies rec to peer (of dev) if apply_decide() says so: sets the endpoint
- * in WireGuard, punches (punch_too: the port is watched, or the module
- * refuses), and keeps peer's copy current.  1 and *ch when it
- * changed something, 0 when not, -errno (printed) when WireGuard refused.
+ * in WireGuard, after a safe start when start_ttl is not 0, punches
+ * (punch_too: the port is watched, or the module refuses), and keeps peer's
+ * copy current.  1 and *ch when it changed something, 0 when not, -errno
+ * (printed) when WireGuard refused.
  */
 int apply_record(struct khnl *nl, const struct wg_device *dev,
 		 struct wg_peer *peer, const struct kh_record *rec,
-		 int64_t now_ms, bool punch_too, struct change *ch)
+		 int64_t now_ms, bool punch_too, uint8_t start_ttl,
+		 struct change *ch)
 {
 	char key[KEY_B64_LEN + 1];
+	enum apply_start start;
 	bool restart;
 	int ret;
 
@@ -105,6 +155,11 @@ int apply_record(struct khnl *nl, const struct wg_device *dev,
 		return 0;
 	restart = apply_restart(peer->last_handshake_ms, now_ms,
 				peer->n_allowedips);
+	/* apply_restart() with no allowed IPs: is there no live session? */
+	start = apply_start_role(apply_restart(peer->last_handshake_ms, now_ms,
+					       0),
+				 start_ttl, rec->source, rec->flags);
+	start = safe_start(nl, dev, &rec->endpoint, start, start_ttl);
 	if (restart)
 		ret = wg_restart_peer(nl, dev->ifindex, peer, &rec->endpoint);
 	else
@@ -122,6 +177,7 @@ int apply_record(struct khnl *nl, const struct wg_device *dev,
 	ch->new_ep = rec->endpoint;
 	ch->via = rec->reflector;
 	ch->source = rec->source;
+	ch->start = start;
 	peer->endpoint = rec->endpoint;
 	if (restart)
 		peer->last_handshake_ms = 0;

@@ -27,12 +27,30 @@ enum apply_verdict {
 	APPLY_HANDSHAKE,	/* a fresher handshake came from elsewhere */
 };
 
+/*
+ * Safe start (KH_CMD_START): the side that learns a peer's endpoint first
+ * holds, its packets to the peer leaving with a TTL that opens its own NAT
+ * only, until the peer's first packet comes or APPLY_HOLD_MS pass; the
+ * side the reflector tells that the peer holds (KH_RECORD_F_WAITING) waits
+ * APPLY_FIRST_DELAY_MS, time for the peer to open its NAT, and sends.
+ */
+#define APPLY_HOLD_MS		30000
+#define APPLY_FIRST_DELAY_MS	1000
+#define APPLY_DEFAULT_START_TTL	2
+
+enum apply_start {
+	APPLY_START_NONE,
+	APPLY_START_HOLD,	/* we hold; the peer sends first */
+	APPLY_START_FIRST,	/* the peer holds; we send first */
+};
+
 struct change {
 	uint8_t key[KH_KEY_LEN];
 	struct sockaddr_storage old_ep;	/* ss_family 0: none */
 	struct sockaddr_storage new_ep;
 	struct sockaddr_storage via;	/* the reflector; ss_family 0: none */
 	uint8_t source;			/* enum kh_source */
+	uint8_t start;			/* enum apply_start */
 };
 
 enum apply_verdict apply_decide(const struct sockaddr_storage *rec_ep,
@@ -40,9 +58,12 @@ enum apply_verdict apply_decide(const struct sockaddr_storage *rec_ep,
 				const struct sockaddr_storage *wg_ep,
 				int64_t handshake_ms, int64_t now_ms);
 bool apply_restart(int64_t handshake_ms, int64_t now_ms, size_t n_allowedips);
+enum apply_start apply_start_role(bool no_session, uint8_t start_ttl,
+				  uint8_t source, uint32_t rec_flags);
 int apply_record(struct khnl *nl, const struct wg_device *dev,
 		 struct wg_peer *peer, const struct kh_record *rec,
-		 int64_t now_ms, bool punch_too, struct change *ch);
+		 int64_t now_ms, bool punch_too, uint8_t start_ttl,
+		 struct change *ch);
 int64_t realtime_ms(void);
 
 #endif

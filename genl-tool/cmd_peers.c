@@ -390,7 +390,7 @@ static int run_pull(const struct cmd *cmd, int argc, char **argv)
 		/* expired, and not yet reclaimed: no longer a claim */
 		if (!peer || !rec->expires_ms)
 			continue;
-		ret = apply_record(&nl, dev, peer, rec, now, punch, &ch);
+		ret = apply_record(&nl, dev, peer, rec, now, punch, 0, &ch);
 		if (ret < 0) {
 			failed++;
 			continue;

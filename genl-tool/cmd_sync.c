@@ -77,6 +77,7 @@ struct sync {
 	size_t n_given;
 	bool watch, json;
 	uint32_t interval_s, timeout_ms;
+	uint8_t start_ttl;		/* 0: no safe start */
 
 	struct khnl nl;
 	struct nl_sock *ev;
@@ -466,7 +467,8 @@ static int apply_all(struct sync *s)
 			failed = ret;
 			continue;
 		}
-		ret = apply_record(&s->nl, s->dev, p, &rec, now, true, &ch);
+		ret = apply_record(&s->nl, s->dev, p, &rec, now, true,
+				   s->start_ttl, &ch);
 		if (ret < 0)
 			failed = ret;
 		else if (ret && add_change(s, &ch))
@@ -655,11 +657,18 @@ static int apply_pending(struct sync *s)
 	now = realtime_ms();
 	for (i = 0; i < s->n_pending; i++) {
 		struct wg_peer *p = wg_find_peer(dev, s->pending[i].key);
+		struct kh_record rec = s->pending[i];
 
 		if (!p)
 			continue;
-		ret = apply_record(&s->nl, dev, p, &s->pending[i], now, true,
-				   &ch);
+		/*
+		 * The table may know better by now: the peer's own probe
+		 * (source observed) makes a safe start needless.
+		 */
+		if (kh_get_peer(&s->nl, s->pending[i].key, &rec))
+			rec = s->pending[i];
+		ret = apply_record(&s->nl, dev, p, &rec, now, true,
+				   s->start_ttl, &ch);
 		if (ret <= 0)
 			continue;
 		if (s->json) {
@@ -752,13 +761,15 @@ static int parse_args(struct sync *s, const struct cmd *cmd, int argc,
 		{ "watch", no_argument, NULL, 'w' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "start-ttl", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
+	uint32_t ttl;
 	int ch, ret;
 
-	while ((ch = getopt_long(argc, argv, ":r:wi:t:jh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":r:wi:t:s:jh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'r':
 			ret = add_given(s, optarg, cmd);
@@ -777,6 +788,11 @@ static int parse_args(struct sync *s, const struct cmd *cmd, int argc,
 			if (parse_u32(optarg, 1, MAX_TIMEOUT_MS, &s->timeout_ms))
 				return cmd_usage_error(cmd, "timeout must be 1 to %u milliseconds",
 						       MAX_TIMEOUT_MS);
+			break;
+		case 's':
+			if (parse_u32(optarg, 0, 255, &ttl))
+				return cmd_usage_error(cmd, "start TTL must be 0 to 255");
+			s->start_ttl = (uint8_t)ttl;
 			break;
 		case 'j':
 			s->json = true;
@@ -800,6 +816,7 @@ static int run(const struct cmd *cmd, int argc, char **argv)
 	struct sync s = {
 		.interval_s = DEFAULT_INTERVAL_S,
 		.timeout_ms = DEFAULT_TIMEOUT_MS,
+		.start_ttl = APPLY_DEFAULT_START_TTL,
 		.sigfd = -1,
 	};
 	int ret, code = 1;
@@ -858,7 +875,8 @@ out:
 
 const struct cmd cmd_peers_sync = {
 	.name = "peers sync",
-	.args = "DEV [--reflector ADDR:PORT]... [--watch] [--interval S] [--timeout MS] [-j]",
+	.args = "DEV [--reflector ADDR:PORT]... [--watch] [--interval S] [--timeout MS]\n"
+		"                   [--start-ttl N] [-j]",
 	.summary = "find DEV's peers through reflectors and set their endpoints",
 	.help =
 	"  -r, --reflector ADDR:PORT  ask this reflector (repeat for more); by\n"
@@ -869,6 +887,8 @@ const struct cmd cmd_peers_sync = {
 	"  -i, --interval S    seconds between rounds with --watch (default 25)\n"
 	"  -t, --timeout MS    wait this long for answers in a round (default\n"
 	"                      2000); unanswered probes are sent again twice in it\n"
+	"  -s, --start-ttl N   safe start with this TTL (default 2; 0: none), see\n"
+	"                      below\n"
 	"  -j, --json          one JSON object per round (and per change between\n"
 	"                      rounds with --watch), one per line\n"
 	"\n"
@@ -879,6 +899,16 @@ const struct cmd cmd_peers_sync = {
 	"same one or had a handshake with the peer in the last 180 s that is more\n"
 	"recent than the record, and punch: a probe to the new endpoint, which\n"
 	"opens our NAT for the peer's handshake.  Fails when no reflector answers\n"
-	"(with --watch: says so and goes on).\n",
+	"(with --watch: says so and goes on).\n"
+	"\n"
+	"Safe start, for a peer with no live session: a router that lets new\n"
+	"packets from the WAN in makes the peer's first packets collide with\n"
+	"the mapping of the host behind it, and the path never comes up.  So\n"
+	"the side that learns the endpoint first holds: for up to 30 s, its\n"
+	"packets to the peer leave with the start TTL, enough to open its own\n"
+	"NAT, too little to reach the far one, until the peer's first packet\n"
+	"arrives.  The reflector tells the other side that the peer holds; that\n"
+	"side waits 1 s and sends.  TTL 2 suits one NAT or two (home router and\n"
+	"carrier) one hop from the next router; raise it for NATs further away.\n",
 	.run = run,
 };

@@ -30,6 +30,7 @@ static struct nla_policy kh_policy[KH_A_MAX + 1] = {
 	[KH_A_WANT]	 = { .minlen = KH_KEY_LEN, .maxlen = KH_KEY_LEN },
 	[KH_A_SOURCE]	 = { .type = NLA_U8, .maxlen = 1 },
 	[KH_A_EXPIRES_MS] = { .type = NLA_U32, .maxlen = 4 },
+	[KH_A_RECORD_FLAGS] = { .type = NLA_U32, .maxlen = 4 },
 	[KH_A_RECORD_TTL] = { .type = NLA_U32, .maxlen = 4 },
 	[KH_A_MAX_RECORDS] = { .type = NLA_U32, .maxlen = 4 },
 	[KH_A_RECORDS]	 = { .type = NLA_U32, .maxlen = 4 },
@@ -69,6 +70,8 @@ static const char *const stat_names[] = {
 	[KH_STAT_RECORDS_EXPIRED]	= "records_expired",
 	[KH_STAT_DROP_RATELIMIT]	= "drop_ratelimit",
 	[KH_STAT_DROP_REPLAY]		= "drop_replay",
+	[KH_STAT_START_CLAMPED]		= "start_clamped",
+	[KH_STAT_START_RELEASED]	= "start_released",
 };
 
 /* NULL for counters newer than this khctl. */
@@ -438,6 +441,8 @@ int kh_parse_record(struct nl_msg *msg, struct kh_record *rec)
 		rec->age_ms = nla_get_u32(tb[KH_A_AGE_MS]);
 	if (tb[KH_A_EXPIRES_MS])
 		rec->expires_ms = nla_get_u32(tb[KH_A_EXPIRES_MS]);
+	if (tb[KH_A_RECORD_FLAGS])
+		rec->flags = nla_get_u32(tb[KH_A_RECORD_FLAGS]);
 	return 0;
 }
 
@@ -481,6 +486,25 @@ int kh_set_peer(struct khnl *nl, const uint8_t key[KH_KEY_LEN],
 	    nla_put(msg, KH_A_ENDPOINT, (int)sockaddr_len(endpoint),
 		    endpoint) < 0 ||
 	    (ttl_s && nla_put_u32(msg, KH_A_RECORD_TTL, ttl_s) < 0)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return khnl_request(nl, msg, NULL, NULL);
+}
+
+/* A safe start toward @to (see KH_CMD_START). */
+int kh_start(struct khnl *nl, uint16_t port, const struct sockaddr_storage *to,
+	     uint8_t ttl, uint32_t hold_ms)
+{
+	struct nl_msg *msg;
+
+	msg = kh_msg(nl, KH_CMD_START, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u16(msg, KH_A_PORT, port) < 0 ||
+	    nla_put(msg, KH_A_ENDPOINT, (int)sockaddr_len(to), to) < 0 ||
+	    nla_put_u8(msg, KH_A_START_TTL, ttl) < 0 ||
+	    nla_put_u32(msg, KH_A_START_HOLD_MS, hold_ms) < 0) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}

@@ -57,6 +57,7 @@ struct kh_record {
 	uint16_t port;			/* 0 if pushed */
 	uint32_t age_ms;		/* since last confirmed */
 	uint32_t expires_ms;		/* until reclaimed */
+	uint32_t flags;			/* KH_RECORD_F_* */
 };
 
 struct kh_records {
@@ -96,6 +97,8 @@ int kh_set_config(struct khnl *nl, const struct kh_config *cfg);
 int kh_get_peer(struct khnl *nl, const uint8_t key[KH_KEY_LEN],
 		struct kh_record *rec);
 int kh_del_peer(struct khnl *nl, const uint8_t key[KH_KEY_LEN]);
+int kh_start(struct khnl *nl, uint16_t port, const struct sockaddr_storage *to,
+	     uint8_t ttl, uint32_t hold_ms);
 int kh_flush_peers(struct khnl *nl);
 int kh_set_peer(struct khnl *nl, const uint8_t key[KH_KEY_LEN],
 		const struct sockaddr_storage *endpoint, uint32_t ttl_s);

@@ -31,8 +31,21 @@ void print_record_json(const struct kh_record *rec)
 	printf(",\"source\":\"%s\",\"port\":%u,\"reflector\":",
 	       kh_source_name(rec->source), rec->port);
 	print_endpoint_json(&rec->reflector);
-	printf(",\"age_ms\":%u,\"expires_ms\":%u", rec->age_ms,
-	       rec->expires_ms);
+	printf(",\"age_ms\":%u,\"expires_ms\":%u,\"waiting\":%s", rec->age_ms,
+	       rec->expires_ms,
+	       rec->flags & KH_RECORD_F_WAITING ? "true" : "false");
+}
+
+/* How a change started the path, or NULL when nothing special. */
+static const char *start_name(uint8_t start)
+{
+	switch (start) {
+	case APPLY_START_HOLD:
+		return "hold";
+	case APPLY_START_FIRST:
+		return "first";
+	}
+	return NULL;
 }
 
 /* wg0: KEY endpoint OLD -> NEW (learned via R) */
@@ -47,9 +60,14 @@ void print_change(const char *name, const struct change *ch)
 	format_endpoint(&ch->new_ep, new, sizeof(new));
 	printf("%s: %s endpoint %s -> %s", name, key, old, new);
 	if (ch->via.ss_family && !format_endpoint(&ch->via, via, sizeof(via)))
-		printf(" (%s via %s)\n", kh_source_name(ch->source), via);
+		printf(" (%s via %s)", kh_source_name(ch->source), via);
 	else
-		printf(" (%s)\n", kh_source_name(ch->source));
+		printf(" (%s)", kh_source_name(ch->source));
+	if (ch->start == APPLY_START_HOLD)
+		fputs(", safe start: we hold, the peer sends first", stdout);
+	else if (ch->start == APPLY_START_FIRST)
+		fputs(", safe start: the peer holds, we send first", stdout);
+	putchar('\n');
 }
 
 /* "ADDR:PORT" or null */
@@ -75,4 +93,9 @@ void print_change_json(const struct change *ch)
 	print_endpoint_json(&ch->new_ep);
 	fputs(",\"via\":", stdout);
 	print_endpoint_json(&ch->via);
+	fputs(",\"start\":", stdout);
+	if (start_name(ch->start))
+		printf("\"%s\"", start_name(ch->start));
+	else
+		fputs("null", stdout);
 }

@@ -107,6 +107,14 @@ static unsigned int kh_hook4(void *priv, struct sk_buff *skb,
 	uh = skb_header_pointer(skb, uoff, sizeof(_uh), &_uh);
 	if (!uh || port_slot(priv, uh->dest) < 0)
 		return NF_ACCEPT;
+	if (unlikely(READ_ONCE(((struct kh_net *)priv)->nr_starts))) {
+		struct kh_endpoint from = {};
+
+		from.addr4.sin_family = AF_INET;
+		from.addr4.sin_addr.s_addr = iph->saddr;
+		from.addr4.sin_port = uh->source;
+		kh_start_rx(priv, uh->dest, &from);
+	}
 	return rx(priv, skb, uoff, state, NFPROTO_IPV4);
 }
 
@@ -124,7 +132,53 @@ static unsigned int kh_hook6(void *priv, struct sk_buff *skb,
 	uh = skb_header_pointer(skb, uoff, sizeof(_uh), &_uh);
 	if (!uh || port_slot(priv, uh->dest) < 0)
 		return NF_ACCEPT;
+	if (unlikely(READ_ONCE(((struct kh_net *)priv)->nr_starts))) {
+		struct kh_endpoint from = {};
+
+		from.addr6.sin6_family = AF_INET6;
+		from.addr6.sin6_addr = ipv6_hdr(skb)->saddr;
+		from.addr6.sin6_port = uh->source;
+		kh_start_rx(priv, uh->dest, &from);
+	}
 	return rx(priv, skb, uoff, state, NFPROTO_IPV6);
+}
+
+/*
+ * Outgoing: only while a safe start holds does a UDP packet from a watched
+ * port cost more than a load.
+ */
+static unsigned int kh_out4(void *priv, struct sk_buff *skb,
+			    const struct nf_hook_state *state)
+{
+	struct kh_net *kn = priv;
+	struct udphdr _uh;
+	const struct udphdr *uh;
+
+	if (likely(!READ_ONCE(kn->nr_starts)) ||
+	    ip_hdr(skb)->protocol != IPPROTO_UDP)
+		return NF_ACCEPT;
+	uh = skb_header_pointer(skb, skb_network_offset(skb) +
+				ip_hdrlen(skb), sizeof(_uh), &_uh);
+	if (uh && port_slot(kn, uh->source) >= 0)
+		kh_start_tx4(kn, skb, uh->source, uh->dest);
+	return NF_ACCEPT;
+}
+
+static unsigned int kh_out6(void *priv, struct sk_buff *skb,
+			    const struct nf_hook_state *state)
+{
+	struct kh_net *kn = priv;
+	struct udphdr _uh;
+	const struct udphdr *uh;
+
+	if (likely(!READ_ONCE(kn->nr_starts)) ||
+	    ipv6_hdr(skb)->nexthdr != IPPROTO_UDP)
+		return NF_ACCEPT;
+	uh = skb_header_pointer(skb, skb_network_offset(skb) +
+				sizeof(struct ipv6hdr), sizeof(_uh), &_uh);
+	if (uh && port_slot(kn, uh->source) >= 0)
+		kh_start_tx6(kn, skb, uh->source, uh->dest);
+	return NF_ACCEPT;
 }
 
 void kh_hook_init(struct kh_net *kn)
@@ -143,6 +197,21 @@ void kh_hook_init(struct kh_net *kn)
 		.pf = NFPROTO_IPV6,
 		.hooknum = NF_INET_LOCAL_IN,
 		.priority = NF_IP6_PRI_FILTER + 1,
+	};
+	/* Before connection tracking and NAT see the packet leave. */
+	kn->hook_ops[2] = (struct nf_hook_ops) {
+		.hook = kh_out4,
+		.priv = kn,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_LOCAL_OUT,
+		.priority = NF_IP_PRI_FILTER,
+	};
+	kn->hook_ops[3] = (struct nf_hook_ops) {
+		.hook = kh_out6,
+		.priv = kn,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_LOCAL_OUT,
+		.priority = NF_IP6_PRI_FILTER,
 	};
 }
 

@@ -103,6 +103,7 @@ struct kh_record {
 	struct kh_endpoint reflector;	/* learned from; AF_UNSPEC if not */
 	__be16 lport;
 	u8 source;			/* enum kh_source */
+	u8 flags;			/* KH_RECORD_F_* */
 	unsigned long confirmed;	/* jiffies */
 	unsigned long expires;		/* jiffies */
 };
@@ -110,8 +111,19 @@ struct kh_record {
 struct kh_asker {
 	u8 want[KH_KEY_LEN];
 	struct kh_endpoint asker;
+	struct kh_endpoint given;	/* want's endpoint as last sent to the
+					 * asker; AF_UNSPEC: none yet
+					 */
 	__be16 lport;			/* 0: slot free */
 	unsigned long expires;
+};
+
+/* A safe start: packets from lport to @to leave with at most @ttl. */
+struct kh_start {
+	struct kh_endpoint to;
+	__be16 lport;			/* 0: slot free */
+	u8 ttl;
+	unsigned long until;		/* jiffies */
 };
 
 struct kh_stats {
@@ -125,7 +137,7 @@ struct kh_net {
 	struct mutex lock;
 	struct kh_watch watches[KH_MAX_WATCHES];
 	bool hooked;
-	struct nf_hook_ops hook_ops[2];
+	struct nf_hook_ops hook_ops[4];
 
 	/*
 	 * The hook's view of the watched ports, read locklessly: a packet that
@@ -141,6 +153,8 @@ struct kh_net {
 	struct kh_pending pending[KH_MAX_PENDING];
 	struct kh_reflection reflections[KH_MAX_REFLECTIONS];
 	struct kh_asker askers[KH_MAX_ASKERS];
+	struct kh_start starts[KH_MAX_STARTS];
+	int nr_starts;			/* read locklessly by the hooks */
 
 	/* The records: allocated with the first one, then kept. */
 	spinlock_t rec_lock;
@@ -180,6 +194,17 @@ const struct kh_key *kh_hook_key(struct kh_net *kn, __be16 port);
 void kh_hook_init(struct kh_net *kn);
 void kh_hook_exit(struct kh_net *kn);
 
+/* start.c */
+int kh_start_add(struct kh_net *kn, __be16 lport, const struct kh_endpoint *to,
+		 u8 ttl, u32 hold_ms);
+void kh_start_rx(struct kh_net *kn, __be16 lport,
+		 const struct kh_endpoint *from);
+void kh_start_tx4(struct kh_net *kn, struct sk_buff *skb, __be16 sport,
+		  __be16 dport);
+void kh_start_tx6(struct kh_net *kn, struct sk_buff *skb, __be16 sport,
+		  __be16 dport);
+void kh_start_flush(struct kh_net *kn);
+
 /* socket.c */
 int kh_socket_init(struct kh_net *kn);
 void kh_socket_exit(struct kh_net *kn);
@@ -194,6 +219,7 @@ int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 		     const u8 *wants, unsigned int nr_wants,
 		     u8 *nonce);
 void kh_reflect_push(struct kh_net *kn, const struct kh_record *rec);
+void kh_reflect_forget_given(struct kh_net *kn);
 
 /* ratelimit.c */
 void kh_ratelimit_init(struct kh_net *kn);

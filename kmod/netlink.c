@@ -66,6 +66,10 @@ static struct netlink_range_validation rl_range = {
 	.min = 1, .max = KH_RL_MAX,
 };
 
+static struct netlink_range_validation hold_range = {
+	.min = 1, .max = KH_START_MAX_HOLD_MS,
+};
+
 static const struct nla_policy kh_policy[KH_A_MAX + 1] = {
 	[KH_A_PORT]		= NLA_POLICY_MIN(NLA_U16, 1),
 	[KH_A_IFINDEX]		= NLA_POLICY_MIN(NLA_U32, 1),
@@ -85,6 +89,8 @@ static const struct nla_policy kh_policy[KH_A_MAX + 1] = {
 	[KH_A_RL_RATE]		= NLA_POLICY_FULL_RANGE(NLA_U32, &rl_range),
 	[KH_A_RL_BURST]		= NLA_POLICY_FULL_RANGE(NLA_U32, &rl_range),
 	[KH_A_RL_TOTAL]		= NLA_POLICY_FULL_RANGE(NLA_U32, &rl_range),
+	[KH_A_START_TTL]	= NLA_POLICY_MIN(NLA_U8, 1),
+	[KH_A_START_HOLD_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32, &hold_range),
 };
 
 int kh_netlink_put_endpoint(struct sk_buff *skb, int attr,
@@ -370,7 +376,8 @@ int kh_netlink_put_record(struct sk_buff *skb, const struct kh_record *rec)
 	    (rec->reflector.addr.sa_family &&
 	     kh_netlink_put_endpoint(skb, KH_A_REFLECTOR, &rec->reflector)) ||
 	    nla_put_u32(skb, KH_A_AGE_MS, age) ||
-	    nla_put_u32(skb, KH_A_EXPIRES_MS, left))
+	    nla_put_u32(skb, KH_A_EXPIRES_MS, left) ||
+	    nla_put_u32(skb, KH_A_RECORD_FLAGS, rec->flags))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -395,6 +402,34 @@ void kh_netlink_peer_event(struct kh_net *kn, enum kh_event event,
 	}
 	genlmsg_end(msg, hdr);
 	genlmsg_multicast_netns(&kh_family, kn->net, msg, 0, 0, GFP_ATOMIC);
+}
+
+static int kh_nl_start(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kh_net *kn = kh_net(genl_info_net(info));
+	struct kh_endpoint to = {};
+	struct nlattr *attr;
+	__be16 port;
+	int ret;
+
+	if (required(info, KH_A_PORT) || required(info, KH_A_ENDPOINT) ||
+	    required(info, KH_A_START_TTL) ||
+	    required(info, KH_A_START_HOLD_MS))
+		return -EINVAL;
+	port = htons(nla_get_u16(info->attrs[KH_A_PORT]));
+	if (!kh_hook_is_watched(kn, port)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KH_A_PORT],
+				    "port is not watched: its packets are not seen");
+		return -ENOENT;
+	}
+	attr = info->attrs[KH_A_ENDPOINT];
+	memcpy(&to, nla_data(attr), nla_len(attr));
+	ret = kh_start_add(kn, port, &to,
+			   nla_get_u8(info->attrs[KH_A_START_TTL]),
+			   nla_get_u32(info->attrs[KH_A_START_HOLD_MS]));
+	if (ret == -ENOSPC)
+		NL_SET_ERR_MSG(info->extack, "too many safe starts held at once");
+	return ret;
 }
 
 static int kh_nl_set_key(struct sk_buff *skb, struct genl_info *info)
@@ -568,6 +603,10 @@ static const struct genl_ops kh_ops[] = {
 	}, {
 		.cmd = KH_CMD_FLUSH_PEERS,
 		.doit = kh_nl_flush_peers,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = KH_CMD_START,
+		.doit = kh_nl_start,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };

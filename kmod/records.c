@@ -154,6 +154,7 @@ void kh_records_exit(struct kh_net *kn)
 void kh_records_flush(struct kh_net *kn)
 {
 	flush(kn, true);
+	kh_reflect_forget_given(kn);
 }
 
 /*
@@ -200,6 +201,7 @@ int kh_records_update(struct kh_net *kn, const struct kh_record *in,
 	rec->reflector = in->reflector;
 	rec->lport = in->lport;
 	rec->source = in->source;
+	rec->flags = in->flags;
 	rec->confirmed = in->confirmed;
 	rec->expires = jiffies + (ttl_s ?: kn->rec_ttl_s) * HZ;
 	snap = *rec;

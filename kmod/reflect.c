@@ -65,9 +65,12 @@ static bool mac_ok(const struct kh_key *key, const struct kh_probe_msg *msg)
 	return ok;
 }
 
-/* Remember that @flow's sender wants @want, for a push when it changes. */
+/*
+ * Remember that @flow's sender wants @want, for a push when it changes, and
+ * which endpoint of @want it was given (@given, or NULL).
+ */
 static void remember_asker(struct kh_net *kn, const struct kh_flow *flow,
-			   const u8 *want)
+			   const u8 *want, const struct kh_endpoint *given)
 {
 	struct kh_asker *slot = NULL, *a;
 	int i;
@@ -88,8 +91,40 @@ static void remember_asker(struct kh_net *kn, const struct kh_flow *flow,
 	memcpy(slot->want, want, KH_KEY_LEN);
 	slot->asker = flow->remote;
 	slot->lport = flow->lport;
+	if (given)
+		slot->given = *given;
+	else
+		memset(&slot->given, 0, sizeof(slot->given));
 	slot->expires = jiffies + KH_ASKER_TTL_S * HZ;
 	spin_unlock_bh(&kn->probe_lock);
+}
+
+/*
+ * Was the peer at @peer, which asks on @lport, given @ep as the endpoint of
+ * @key, while it still asks?  Then it holds its first packets toward @ep
+ * (a safe start) and waits for @key's side to send first.
+ */
+static bool waiting_for(struct kh_net *kn, __be16 lport,
+			const struct kh_endpoint *peer, const u8 *key,
+			const struct kh_endpoint *ep)
+{
+	bool ret = false;
+	int i;
+
+	spin_lock_bh(&kn->probe_lock);
+	for (i = 0; i < KH_MAX_ASKERS; i++) {
+		const struct kh_asker *a = &kn->askers[i];
+
+		if (a->lport == lport && time_before(jiffies, a->expires) &&
+		    kh_endpoint_eq(&a->asker, peer) &&
+		    !memcmp(a->want, key, KH_KEY_LEN) &&
+		    kh_endpoint_eq(&a->given, ep)) {
+			ret = true;
+			break;
+		}
+	}
+	spin_unlock_bh(&kn->probe_lock);
+	return ret;
 }
 
 static void observe(struct kh_net *kn, const struct kh_flow *flow,
@@ -153,9 +188,17 @@ static void answer(struct kh_net *kn, const struct kh_flow *flow,
 
 			if (type != KH_PF_WANT)
 				continue;
-			remember_asker(kn, flow, val);
-			if (kh_records_get(kn, val, &rec))
-				put_record(&w, &rec);
+			if (!kh_records_get(kn, val, &rec)) {
+				remember_asker(kn, flow, val, NULL);
+				continue;
+			}
+			remember_asker(kn, flow, val, &rec.endpoint);
+			put_record(&w, &rec);
+			if (req->pubkey &&
+			    waiting_for(kn, flow->lport, &rec.endpoint,
+					req->pubkey, &flow->remote))
+				kh_probe_put(&w, KH_PF_WAITING, rec.key,
+					     KH_KEY_LEN);
 		}
 	}
 	len = kh_probe_finish(&w, 0);
@@ -174,32 +217,45 @@ out:
 		kfree(buf);
 }
 
-/* Records from an authenticated answer or update of @flow's reflector. */
+/*
+ * Records from an authenticated answer or update of @flow's reflector; a
+ * KH_PF_WAITING right after a record flags it.
+ */
 static void learn(struct kh_net *kn, const struct kh_flow *flow,
 		  const struct kh_probe_msg *msg)
 {
+	struct kh_record rec;
+	bool have = false;
 	const u8 *val;
 	size_t off = 0;
 	u8 type, vlen;
 
 	while (kh_probe_next_field(msg, &off, &type, &val, &vlen)) {
 		struct kh_probe_record pr;
-		struct kh_record rec = {
-			.reflector = flow->remote,
-			.lport = flow->lport,
-			.source = KH_SOURCE_LEARNED,
-		};
 
+		if (type == KH_PF_WAITING && have && vlen == KH_KEY_LEN &&
+		    !memcmp(val, rec.key, KH_KEY_LEN)) {
+			rec.flags |= KH_RECORD_F_WAITING;
+			continue;
+		}
 		if (type != KH_PF_RECORD_V4 && type != KH_PF_RECORD_V6)
 			continue;
+		if (have)
+			kh_records_update(kn, &rec, 0);
 		kh_probe_decode_record(type, val, &pr);
+		memset(&rec, 0, sizeof(rec));
+		rec.reflector = flow->remote;
+		rec.lport = flow->lport;
+		rec.source = KH_SOURCE_LEARNED;
 		memcpy(rec.key, pr.key, KH_KEY_LEN);
 		addr_to_ep(&pr.addr, &rec.endpoint);
 		rec.confirmed = jiffies -
 			msecs_to_jiffies(min_t(u32, pr.age_s,
 					       KH_REC_MAX_TTL_S) * 1000);
-		kh_records_update(kn, &rec, 0);
+		have = true;
 	}
+	if (have)
+		kh_records_update(kn, &rec, 0);
 }
 
 /*
@@ -478,6 +534,17 @@ int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 	return 0;
 }
 
+/* The records are gone: so is what the askers were given of them. */
+void kh_reflect_forget_given(struct kh_net *kn)
+{
+	int i;
+
+	spin_lock_bh(&kn->probe_lock);
+	for (i = 0; i < KH_MAX_ASKERS; i++)
+		memset(&kn->askers[i].given, 0, sizeof(kn->askers[i].given));
+	spin_unlock_bh(&kn->probe_lock);
+}
+
 /* Tell those who asked for @rec->key where it is now. */
 void kh_reflect_push(struct kh_net *kn, const struct kh_record *rec)
 {
@@ -490,12 +557,13 @@ void kh_reflect_push(struct kh_net *kn, const struct kh_record *rec)
 
 	spin_lock_bh(&kn->probe_lock);
 	for (i = 0; i < KH_MAX_ASKERS && n < MAX_PUSH; i++) {
-		const struct kh_asker *a = &kn->askers[i];
+		struct kh_asker *a = &kn->askers[i];
 
 		if (!a->lport || time_after(jiffies, a->expires) ||
 		    memcmp(a->want, rec->key, KH_KEY_LEN) ||
 		    kh_endpoint_eq(&a->asker, &rec->endpoint))
 			continue;
+		a->given = rec->endpoint;
 		to[n].remote = a->asker;
 		to[n].lport = a->lport;
 		n++;
@@ -511,6 +579,10 @@ void kh_reflect_push(struct kh_net *kn, const struct kh_record *rec)
 			       KH_PROBE_F_AUTH, nonce);
 		/* Wall-clock time keeps growing across our reboots too. */
 		kh_probe_put_seq(&w, ktime_get_real_ns());
+		/*
+		 * Never KH_PF_WAITING: whoever gets a push holds, and the
+		 * answer to the request that caused it says so to the other.
+		 */
 		put_record(&w, rec);
 		len = kh_probe_finish(&w, 0);
 		rcu_read_lock();

@@ -83,6 +83,33 @@ static void test_restart(struct tap *t)
 	       "restart: not with more allowed IPs than fit one message");
 }
 
+#define L KH_SOURCE_LEARNED
+
+static void test_start_role(struct tap *t)
+{
+	tap_ok(t, apply_start_role(true, 2, L, 0) == APPLY_START_HOLD,
+	       "start: no session, not told the peer holds: we hold");
+	tap_ok(t, apply_start_role(true, 2, L, KH_RECORD_F_WAITING) ==
+		  APPLY_START_FIRST,
+	       "start: the peer holds: we send first");
+	tap_ok(t, apply_start_role(false, 2, L, 0) == APPLY_START_NONE,
+	       "start: none with a live session");
+	tap_ok(t, apply_start_role(false, 2, L, KH_RECORD_F_WAITING) ==
+		  APPLY_START_NONE,
+	       "start: none with a live session, flag or not");
+	tap_ok(t, apply_start_role(true, 0, L, 0) == APPLY_START_NONE,
+	       "start: none with TTL 0 (--start-ttl 0)");
+	tap_ok(t, apply_start_role(true, 0, L, KH_RECORD_F_WAITING) ==
+		  APPLY_START_NONE,
+	       "start: TTL 0 sends at once, flag or not");
+	tap_ok(t, apply_start_role(true, 2, KH_SOURCE_OBSERVED, 0) ==
+		  APPLY_START_NONE,
+	       "start: none toward where the peer's own probe came from");
+	tap_ok(t, apply_start_role(true, 2, KH_SOURCE_PUSHED, 0) ==
+		  APPLY_START_HOLD,
+	       "start: an administrator's record holds like a learned one");
+}
+
 static void test_ttl(struct tap *t)
 {
 	tap_ok(t, import_ttl(0) == 1, "ttl: 0 ms -> 1 s (the minimum)");
@@ -101,6 +128,7 @@ int main(void)
 
 	test_decide(&t);
 	test_restart(&t);
+	test_start_role(&t);
 	test_ttl(&t);
 	return tap_done(&t);
 }

@@ -28,6 +28,13 @@
  */
 #define KH_MAX_PENDING		64
 #define KH_PENDING_TIMEOUT_MS	10000
+#define KH_MAX_STARTS		32	/* safe starts held at once, per netns */
+#define KH_START_MAX_HOLD_MS	600000
+
+/* KH_A_RECORD_FLAGS */
+#define KH_RECORD_F_WAITING	0x01	/* the peer has our endpoint and holds
+					 * its packets: it is our turn to send
+					 */
 
 /*
  * Every command needs CAP_NET_ADMIN in the user namespace owning the caller's
@@ -78,7 +85,8 @@
  * A record message carries KH_A_PUBKEY, KH_A_ENDPOINT, KH_A_SOURCE,
  * KH_A_PORT (where it was observed or learned; 0 if pushed),
  * KH_A_REFLECTOR (the reflector it was learned from), KH_A_AGE_MS (since
- * last confirmed), KH_A_EXPIRES_MS (until it is reclaimed).
+ * last confirmed), KH_A_EXPIRES_MS (until it is reclaimed),
+ * KH_A_RECORD_FLAGS (KH_RECORD_F_*, from the reflector's last word).
  *
  * KH_CMD_GET_PEER (do): KH_A_PUBKEY.  reply: a record.  ENOENT if none.
  * KH_CMD_GET_PEERS (dump): every record, one per message.  Both leave out
@@ -89,6 +97,17 @@
  * KH_CMD_DEL_PEER (do): KH_A_PUBKEY.  ENOENT if none.
  * KH_CMD_FLUSH_PEERS (do): remove every record.
  * KH_CMD_PEER_EVENT (event): KH_A_EVENT and a record.
+ *
+ * KH_CMD_START (do): KH_A_PORT (required, must be watched), KH_A_ENDPOINT
+ *	(required), KH_A_START_TTL (required), KH_A_START_HOLD_MS (required).
+ *	A safe start toward a peer behind NAT: for up to KH_A_START_HOLD_MS,
+ *	every packet sent from the port to the endpoint (WireGuard's and the
+ *	module's) leaves with at most KH_A_START_TTL as its TTL or hop
+ *	limit, so that it opens our own NAT without reaching the far one,
+ *	until a packet from the endpoint arrives on the port.  Starting the
+ *	same endpoint again replaces its hold; at most KH_MAX_STARTS at once
+ *	(ENOSPC).  A record flagged KH_RECORD_F_WAITING tells that the peer
+ *	holds already: it is our turn to send.
  */
 enum kh_cmd {
 	KH_CMD_UNSPEC,
@@ -106,6 +125,7 @@ enum kh_cmd {
 	KH_CMD_DEL_PEER,
 	KH_CMD_FLUSH_PEERS,
 	KH_CMD_PEER_EVENT,
+	KH_CMD_START,
 
 	__KH_CMD_MAX
 };
@@ -138,6 +158,9 @@ enum kh_attr {
 	KH_A_RL_RATE,		/* u32: answers per second to one source */
 	KH_A_RL_BURST,		/* u32: answers one source may get at once */
 	KH_A_RL_TOTAL,		/* u32: answers per second, whole namespace */
+	KH_A_RECORD_FLAGS,	/* u32: KH_RECORD_F_* */
+	KH_A_START_TTL,		/* u8: 1..255 */
+	KH_A_START_HOLD_MS,	/* u32: 1..KH_START_MAX_HOLD_MS */
 
 	__KH_A_MAX
 };
@@ -179,6 +202,8 @@ enum kh_stat {
 	KH_STAT_RECORDS_EXPIRED,	/* records reclaimed after their TTL */
 	KH_STAT_DROP_RATELIMIT,		/* request over the rate limit */
 	KH_STAT_DROP_REPLAY,		/* answer or update seen before */
+	KH_STAT_START_CLAMPED,		/* packets sent with a start's TTL */
+	KH_STAT_START_RELEASED,		/* starts ended by the peer's packet */
 
 	__KH_STAT_MAX
 };
@@ -257,6 +282,11 @@ enum kh_probe_field {
 	KH_PF_MAC = 7,		/* last field of an authenticated message */
 	KH_PF_SEQ = 8,		/* u64, grows with every update a sender
 				 * sends: a replayed update is refused
+				 */
+	KH_PF_WAITING = 9,	/* a key: the record of that key that came
+				 * just before belongs to a peer that was given
+				 * the receiver's current endpoint (it holds
+				 * its first packets: the receiver sends first)
 				 */
 };
 

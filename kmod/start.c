@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Safe starts.  A router whose WAN input accepts new packets makes a
+ * connection tracking entry for the first packet a far peer sends to the
+ * public port of the peer behind it; that peer's own mapping toward the far
+ * peer then collides with the entry and moves to another port, which the
+ * far side's NAT drops.  So the side that starts first holds: its packets
+ * to the peer leave with a TTL that opens its own NAT and dies before the
+ * far one, until the far side's first packet arrives (the far side was told
+ * by the reflector that it may send) or the hold runs out.
+ */
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/jiffies.h>
+#include <linux/skbuff.h>
+#include <net/ip.h>
+#include "kh.h"
+
+/* The slot for @lport, @to: the same, else a free or run-out one. */
+static struct kh_start *find_slot(struct kh_net *kn, __be16 lport,
+				  const struct kh_endpoint *to, bool any)
+{
+	struct kh_start *free_slot = NULL;
+	int i;
+
+	for (i = 0; i < KH_MAX_STARTS; i++) {
+		struct kh_start *s = &kn->starts[i];
+
+		if (s->lport == lport && kh_endpoint_eq(&s->to, to))
+			return s;
+		if (any && !free_slot &&
+		    (!s->lport || time_after_eq(jiffies, s->until)))
+			free_slot = s;
+	}
+	return free_slot;
+}
+
+static void release(struct kh_net *kn, struct kh_start *s)
+{
+	memset(s, 0, sizeof(*s));
+	WRITE_ONCE(kn->nr_starts, kn->nr_starts - 1);
+}
+
+int kh_start_add(struct kh_net *kn, __be16 lport, const struct kh_endpoint *to,
+		 u8 ttl, u32 hold_ms)
+{
+	struct kh_start *s;
+	int ret = 0;
+
+	spin_lock_bh(&kn->probe_lock);
+	s = find_slot(kn, lport, to, true);
+	if (!s) {
+		ret = -ENOSPC;
+	} else {
+		if (!s->lport)
+			WRITE_ONCE(kn->nr_starts, kn->nr_starts + 1);
+		s->to = *to;
+		if (s->to.addr.sa_family == AF_INET6)
+			s->to.addr6.sin6_scope_id = 0;
+		s->lport = lport;
+		s->ttl = ttl;
+		s->until = jiffies + msecs_to_jiffies(hold_ms);
+	}
+	spin_unlock_bh(&kn->probe_lock);
+	return ret;
+}
+
+/* A packet from @from arrived on @lport: a start toward it is over. */
+void kh_start_rx(struct kh_net *kn, __be16 lport,
+		 const struct kh_endpoint *from)
+{
+	struct kh_start *s;
+
+	spin_lock_bh(&kn->probe_lock);
+	s = find_slot(kn, lport, from, false);
+	if (s) {
+		release(kn, s);
+		kh_stat_inc(kn, KH_STAT_START_RELEASED);
+	}
+	spin_unlock_bh(&kn->probe_lock);
+}
+
+/* The TTL for a packet from @lport to @to: 0 if it goes as it is. */
+static u8 start_ttl(struct kh_net *kn, __be16 lport,
+		    const struct kh_endpoint *to)
+{
+	struct kh_start *s;
+	u8 ttl = 0;
+
+	spin_lock_bh(&kn->probe_lock);
+	s = find_slot(kn, lport, to, false);
+	if (s) {
+		if (time_after_eq(jiffies, s->until))
+			release(kn, s);
+		else
+			ttl = s->ttl;
+	}
+	spin_unlock_bh(&kn->probe_lock);
+	return ttl;
+}
+
+void kh_start_tx4(struct kh_net *kn, struct sk_buff *skb, __be16 sport,
+		  __be16 dport)
+{
+	struct kh_endpoint to = {};
+	struct iphdr *iph = ip_hdr(skb);
+	u8 ttl;
+
+	to.addr4.sin_family = AF_INET;
+	to.addr4.sin_addr.s_addr = iph->daddr;
+	to.addr4.sin_port = dport;
+	ttl = start_ttl(kn, sport, &to);
+	if (!ttl || iph->ttl <= ttl)
+		return;
+	if (skb_ensure_writable(skb, skb_network_offset(skb) + sizeof(*iph)))
+		return;
+	iph = ip_hdr(skb);
+	csum_replace2(&iph->check, htons(iph->ttl << 8), htons(ttl << 8));
+	iph->ttl = ttl;
+	kh_stat_inc(kn, KH_STAT_START_CLAMPED);
+}
+
+void kh_start_tx6(struct kh_net *kn, struct sk_buff *skb, __be16 sport,
+		  __be16 dport)
+{
+	struct kh_endpoint to = {};
+	struct ipv6hdr *ip6h = ipv6_hdr(skb);
+	u8 ttl;
+
+	to.addr6.sin6_family = AF_INET6;
+	to.addr6.sin6_addr = ip6h->daddr;
+	to.addr6.sin6_port = dport;
+	ttl = start_ttl(kn, sport, &to);
+	if (!ttl || ip6h->hop_limit <= ttl)
+		return;
+	if (skb_ensure_writable(skb, skb_network_offset(skb) + sizeof(*ip6h)))
+		return;
+	ipv6_hdr(skb)->hop_limit = ttl;
+	kh_stat_inc(kn, KH_STAT_START_CLAMPED);
+}
+
+void kh_start_flush(struct kh_net *kn)
+{
+	spin_lock_bh(&kn->probe_lock);
+	memset(kn->starts, 0, sizeof(kn->starts));
+	WRITE_ONCE(kn->nr_starts, 0);
+	spin_unlock_bh(&kn->probe_lock);
+}
