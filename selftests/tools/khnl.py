@@ -27,11 +27,13 @@ CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 1, 2
 
 # include/uapi/linux/kh_reflect.h
 (GET_STATUS, WATCH, UNWATCH, PROBE, GET_REFLECTIONS, REFLECTION, SET_KEY,
- SET_CONFIG, GET_PEER, GET_PEERS, SET_PEER, DEL_PEER, FLUSH_PEERS) = range(1, 14)
+ SET_CONFIG, GET_PEER, GET_PEERS, SET_PEER, DEL_PEER, FLUSH_PEERS, PEER_EVENT,
+ START) = range(1, 16)
 (A_VERSION, A_PORT, A_IFINDEX, A_IFNAME, A_WATCH, A_STATS, A_REFLECTOR,
  A_ENDPOINT, A_NONCE, A_RTT_US, A_AGE_MS, A_AUTH, A_KEY, A_PUBKEY, A_WANT,
  A_SOURCE, A_EXPIRES_MS, A_RECORD_TTL, A_MAX_RECORDS, A_RECORDS, A_EVENT,
- A_RL_RATE, A_RL_BURST, A_RL_TOTAL) = range(1, 25)
+ A_RL_RATE, A_RL_BURST, A_RL_TOTAL, A_RECORD_FLAGS, A_START_TTL,
+ A_START_HOLD_MS) = range(1, 28)
 
 
 def attr(t, v):
@@ -156,6 +158,23 @@ BAD = [
     ("delete an unknown peer", DEL_PEER, attr(A_PUBKEY, KEY), errno.ENOENT),
     ("delete peer with a long key", DEL_PEER, attr(A_PUBKEY, KEY + KEY), errno.ERANGE),
     ("flush with an unknown attribute", FLUSH_PEERS, attr(120, b"x"), errno.EINVAL),
+    ("start without an endpoint", START, attr(A_PORT, u16(51820)) + attr(A_START_TTL, b"\2")
+     + attr(A_START_HOLD_MS, u32(1000)), errno.EINVAL),
+    ("start without a TTL", START, attr(A_PORT, u16(51820)) + attr(A_ENDPOINT, sin("192.0.2.1", 1))
+     + attr(A_START_HOLD_MS, u32(1000)), errno.EINVAL),
+    ("start with TTL 0", START, attr(A_PORT, u16(51820)) + attr(A_ENDPOINT, sin("192.0.2.1", 1))
+     + attr(A_START_TTL, b"\0") + attr(A_START_HOLD_MS, u32(1000)), errno.ERANGE),
+    ("start holding 0 ms", START, attr(A_PORT, u16(51820)) + attr(A_ENDPOINT, sin("192.0.2.1", 1))
+     + attr(A_START_TTL, b"\2") + attr(A_START_HOLD_MS, u32(0)), errno.ERANGE),
+    ("start holding past the maximum", START, attr(A_PORT, u16(51820))
+     + attr(A_ENDPOINT, sin("192.0.2.1", 1)) + attr(A_START_TTL, b"\2")
+     + attr(A_START_HOLD_MS, u32(600001)), errno.ERANGE),
+    ("start toward a multicast endpoint", START, attr(A_PORT, u16(51820))
+     + attr(A_ENDPOINT, sin("224.0.0.1", 1)) + attr(A_START_TTL, b"\2")
+     + attr(A_START_HOLD_MS, u32(1000)), errno.EINVAL),
+    ("start from an unwatched port", START, attr(A_PORT, u16(51820))
+     + attr(A_ENDPOINT, sin("192.0.2.1", 1)) + attr(A_START_TTL, b"\2")
+     + attr(A_START_HOLD_MS, u32(1000)), errno.ENOENT),
     ("an unknown command", 77, b"", errno.EOPNOTSUPP),
 ]
 
