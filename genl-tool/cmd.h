@@ -27,6 +27,7 @@ extern const struct cmd cmd_key;
 extern const struct cmd cmd_config;
 extern const struct cmd cmd_peers;
 extern const struct cmd cmd_peers_sync;
+extern const struct cmd cmd_netcheck;
 
 void cmd_usage(const struct cmd *cmd, FILE *f);
 void cmd_help(const struct cmd *cmd);

@@ -19,6 +19,7 @@
 #include "cmd.h"
 #include "device.h"
 #include "kh.h"
+#include "netcheck.h"
 #include "show.h"
 #include "util.h"
 #include "wg.h"
@@ -76,6 +77,7 @@ struct sync {
 	struct sockaddr_storage *given;	/* --reflector */
 	size_t n_given;
 	bool watch, json;
+	bool netcheck;			/* khctl netcheck: probe, ask nothing */
 	uint32_t interval_s, timeout_ms;
 	uint8_t start_ttl;		/* 0: no safe start */
 
@@ -174,6 +176,8 @@ static struct sent *index_find(struct sync *s, const uint8_t *nonce)
 
 static size_t wants_of(const struct sync *s, const struct reflector *r)
 {
+	if (s->netcheck)
+		return 0;
 	return s->dev->n_peers - (r->skip != NONE);
 }
 
@@ -290,7 +294,8 @@ static int send_batch(struct sync *s, size_t bi, uint64_t now)
 		memcpy(wants[i], s->dev->peers[j].public_key, KH_KEY_LEN);
 	}
 	ret = kh_probe_keys(&s->nl, s->dev->listen_port, &r->addr,
-			    s->dev->public_key, wants, b->n, t->nonce);
+			    s->dev->has_public_key ? s->dev->public_key : NULL,
+			    wants, b->n, t->nonce);
 	if (ret) {
 		if (fatal(ret))
 			return ret;
@@ -477,38 +482,33 @@ static int apply_all(struct sync *s)
 	return failed;
 }
 
-static void print_report(const struct sync *s)
+static void print_reflectors_json(const struct sync *s)
+{
+	size_t i;
+
+	fputs("\"reflectors\":[", stdout);
+	for (i = 0; i < s->n_refl; i++) {
+		const struct reflector *r = &s->refl[i];
+
+		fputs(i ? ",{\"reflector\":" : "{\"reflector\":", stdout);
+		print_endpoint_json(&r->addr);
+		fputs(",\"endpoint\":", stdout);
+		print_endpoint_json(r->answered ? &r->seen_as :
+				    &(struct sockaddr_storage){ 0 });
+		if (r->answered)
+			printf(",\"rtt_us\":%u,\"auth\":%s}", r->rtt_us,
+			       r->auth ? "true" : "false");
+		else
+			fputs(",\"rtt_us\":null,\"auth\":null}", stdout);
+	}
+	putchar(']');
+}
+
+static void print_reflectors(const struct sync *s)
 {
 	char refl[ENDPOINT_STRLEN], ep[ENDPOINT_STRLEN];
 	size_t i;
 
-	if (s->json) {
-		fputs("{\"device\":", stdout);
-		json_print_string(stdout, s->name);
-		fputs(",\"reflectors\":[", stdout);
-		for (i = 0; i < s->n_refl; i++) {
-			const struct reflector *r = &s->refl[i];
-
-			fputs(i ? ",{\"reflector\":" : "{\"reflector\":", stdout);
-			print_endpoint_json(&r->addr);
-			fputs(",\"endpoint\":", stdout);
-			print_endpoint_json(r->answered ? &r->seen_as :
-					    &(struct sockaddr_storage){ 0 });
-			if (r->answered)
-				printf(",\"rtt_us\":%u,\"auth\":%s}", r->rtt_us,
-				       r->auth ? "true" : "false");
-			else
-				fputs(",\"rtt_us\":null,\"auth\":null}", stdout);
-		}
-		fputs("],\"changes\":[", stdout);
-		for (i = 0; i < s->n_changes; i++) {
-			fputs(i ? ",{" : "{", stdout);
-			print_change_json(&s->changes[i]);
-			putchar('}');
-		}
-		puts("]}");
-		return;
-	}
 	for (i = 0; i < s->n_refl; i++) {
 		const struct reflector *r = &s->refl[i];
 
@@ -524,13 +524,111 @@ static void print_report(const struct sync *s)
 		printf("reflector %s: we are seen as %s (rtt %uus)", refl, ep,
 		       r->rtt_us);
 		/* without the mesh key it hands out no records: say why */
-		if (!r->auth)
+		if (!r->auth && !s->netcheck)
 			fputs(", not authenticated: is the mesh key the same there?",
 			      stdout);
 		putchar('\n');
 	}
+}
+
+static void print_report(const struct sync *s)
+{
+	size_t i;
+
+	if (s->json) {
+		fputs("{\"device\":", stdout);
+		json_print_string(stdout, s->name);
+		putchar(',');
+		print_reflectors_json(s);
+		fputs(",\"changes\":[", stdout);
+		for (i = 0; i < s->n_changes; i++) {
+			fputs(i ? ",{" : "{", stdout);
+			print_change_json(&s->changes[i]);
+			putchar('}');
+		}
+		puts("]}");
+		return;
+	}
+	print_reflectors(s);
 	for (i = 0; i < s->n_changes; i++)
 		print_change(s->name, &s->changes[i]);
+}
+
+/* IPv6 works: null when no reflector was asked over it. */
+static const char *works_json(const struct nc_family *f)
+{
+	if (!f->asked)
+		return "null";
+	return f->answered ? "true" : "false";
+}
+
+static void print_family_json(const char *name, const struct nc_family *f)
+{
+	printf(",\"%s\":{\"asked\":%zu,\"answered\":%zu,\"works\":%s,\"public\":",
+	       name, f->asked, f->answered, works_json(f));
+	print_endpoint_json(&f->seen);
+	printf(",\"mapping_varies\":\"%s\",\"port_kept\":\"%s\"}",
+	       nc_verdict_name(f->varies), nc_verdict_name(f->port_kept));
+}
+
+static void print_family(const char *name, const struct nc_family *f)
+{
+	char ep[ENDPOINT_STRLEN];
+
+	if (!f->asked) {
+		printf("%s: no reflector to ask\n", name);
+		return;
+	}
+	if (!f->answered) {
+		printf("%s: no reflector answered (%zu asked)\n", name, f->asked);
+		return;
+	}
+	format_endpoint(&f->seen, ep, sizeof(ep));
+	printf("%s: public %s; mapping varies by destination: %s", name, ep,
+	       nc_verdict_name(f->varies));
+	if (f->varies == NC_UNKNOWN)
+		fputs(" (needs answers from two reflector addresses)", stdout);
+	printf("; port kept: %s\n", nc_verdict_name(f->port_kept));
+}
+
+static int netcheck_report(const struct sync *s)
+{
+	struct sockaddr_storage *refl, *seen;
+	struct netcheck nc;
+	size_t i;
+
+	refl = calloc(s->n_refl + 1, sizeof(*refl));
+	seen = calloc(s->n_refl + 1, sizeof(*seen));
+	if (!refl || !seen) {
+		free(refl);
+		free(seen);
+		kh_err("%s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	for (i = 0; i < s->n_refl; i++) {
+		refl[i] = s->refl[i].addr;
+		if (s->refl[i].answered)
+			seen[i] = s->refl[i].seen_as;
+	}
+	netcheck_analyze(refl, seen, s->n_refl, s->dev->listen_port, &nc);
+	free(refl);
+	free(seen);
+	if (s->json) {
+		fputs("{\"device\":", stdout);
+		json_print_string(stdout, s->name);
+		printf(",\"port\":%u,", s->dev->listen_port);
+		print_reflectors_json(s);
+		print_family_json("ipv4", &nc.v4);
+		print_family_json("ipv6", &nc.v6);
+		puts(",\"filtering\":null}");
+		return 0;
+	}
+	printf("%s: port %u\n", s->name, s->dev->listen_port);
+	print_reflectors(s);
+	print_family("IPv4", &nc.v4);
+	print_family("IPv6", &nc.v6);
+	puts("filtering: not measured (reflectors cannot answer from another port yet)");
+	return 0;
 }
 
 static void report_silence(const struct sync *s)
@@ -562,7 +660,8 @@ static int sync_round(struct sync *s)
 	free_round(s);
 	wg_device_free(s->dev);
 	s->dev = NULL;
-	ret = open_device(&s->nl, s->name, DEV_NEED_PORT | DEV_NEED_KEY,
+	ret = open_device(&s->nl, s->name,
+			  DEV_NEED_PORT | (s->netcheck ? 0 : DEV_NEED_KEY),
 			  &s->dev);
 	if (ret)
 		return ret;
@@ -571,7 +670,7 @@ static int sync_round(struct sync *s)
 		return ret;
 	if (newly && !s->json)
 		printf("watching %s port %u\n", s->name, s->dev->listen_port);
-	if (!has_key) {
+	if (!has_key && !s->netcheck) {
 		kh_err("no mesh key on %s: khctl key set %s FILE", s->name,
 		       s->name);
 		return -ENOKEY;
@@ -603,10 +702,17 @@ static int sync_round(struct sync *s)
 	for (i = 0; i < s->n_refl; i++)
 		answered += s->refl[i].answered;
 	if (!answered) {
-		print_report(s);
+		if (s->netcheck)
+			netcheck_report(s);
+		else
+			print_report(s);
 		fflush(stdout);
 		report_silence(s);
 		return ROUND_SILENT;
+	}
+	if (s->netcheck) {
+		ret = netcheck_report(s);
+		return fflush(stdout) || ret ? ROUND_FAILED : 0;
 	}
 	ret = apply_all(s);
 	print_report(s);
@@ -807,16 +913,21 @@ static int parse_args(struct sync *s, const struct cmd *cmd, int argc,
 	if (argc - optind != 1)
 		return cmd_usage_error(cmd, argc - optind < 1 ?
 				       "missing argument" : "too many arguments");
+	if (s->netcheck && (s->watch || s->interval_s != DEFAULT_INTERVAL_S ||
+			    s->start_ttl != APPLY_DEFAULT_START_TTL))
+		return cmd_usage_error(cmd, "--watch, --interval and --start-ttl are options of peers sync");
 	s->name = argv[optind];
 	return -1;
 }
 
-static int run(const struct cmd *cmd, int argc, char **argv)
+static int run_mode(const struct cmd *cmd, int argc, char **argv,
+		    bool netcheck)
 {
 	struct sync s = {
 		.interval_s = DEFAULT_INTERVAL_S,
 		.timeout_ms = DEFAULT_TIMEOUT_MS,
 		.start_ttl = APPLY_DEFAULT_START_TTL,
+		.netcheck = netcheck,
 		.sigfd = -1,
 	};
 	int ret, code = 1;
@@ -873,10 +984,14 @@ out:
 	return code;
 }
 
+static int run(const struct cmd *cmd, int argc, char **argv)
+{
+	return run_mode(cmd, argc, argv, false);
+}
+
 const struct cmd cmd_peers_sync = {
 	.name = "peers sync",
-	.args = "DEV [--reflector ADDR:PORT]... [--watch] [--interval S] [--timeout MS]\n"
-		"                   [--start-ttl N] [-j]",
+	.args = "DEV [--reflector ADDR:PORT]... [--watch] [--interval S] [--timeout MS] [--start-ttl N] [-j]",
 	.summary = "find DEV's peers through reflectors and set their endpoints",
 	.help =
 	"  -r, --reflector ADDR:PORT  ask this reflector (repeat for more); by\n"
@@ -908,7 +1023,33 @@ const struct cmd cmd_peers_sync = {
 	"packets to the peer leave with the start TTL, enough to open its own\n"
 	"NAT, too little to reach the far one, until the peer's first packet\n"
 	"arrives.  The reflector tells the other side that the peer holds; that\n"
-	"side waits 1 s and sends.  TTL 2 suits one NAT or two (home router and\n"
-	"carrier) one hop from the next router; raise it for NATs further away.\n",
+	"side waits 1 s and sends.  The TTL must pass every NAT router of our\n"
+	"own and die before the far ones: 2 passes one; add one for each more\n"
+	"(a carrier NAT behind the home router: 3).\n",
 	.run = run,
+};
+
+static int run_netcheck(const struct cmd *cmd, int argc, char **argv)
+{
+	return run_mode(cmd, argc, argv, true);
+}
+
+const struct cmd cmd_netcheck = {
+	.name = "netcheck",
+	.args = "DEV [--reflector ADDR:PORT]... [--timeout MS] [-j]",
+	.summary = "what the NAT in front of DEV's port does, as reflectors see it",
+	.help =
+	"  -r, --reflector ADDR:PORT  ask this reflector (repeat for more); by\n"
+	"                      default every peer of DEV that has an endpoint\n"
+	"  -t, --timeout MS    wait this long for answers (default 2000)\n"
+	"  -j, --json          one JSON object\n"
+	"\n"
+	"Probes every reflector at once from DEV's WireGuard port (watching it if\n"
+	"need be; no mesh key needed) and says, per address family: the public\n"
+	"endpoint; whether the mapping varies by destination (yes when two\n"
+	"reflectors see different endpoints: a symmetric NAT; unknown with\n"
+	"fewer than two reflector addresses); whether the public port is the\n"
+	"listen port; and whether IPv6 works.  Filtering is not measured yet.\n"
+	"Fails when no reflector answers.\n",
+	.run = run_netcheck,
 };

@@ -20,6 +20,7 @@ static const struct cmd *const cmds[] = {
 	&cmd_key,
 	&cmd_config,
 	&cmd_peers,
+	&cmd_netcheck,
 	&cmd_monitor,
 };
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "apply.h"
+#include "netcheck.h"
 #include "import.h"
 #include "tap.h"
 #include "util.h"
@@ -110,6 +111,49 @@ static void test_start_role(struct tap *t)
 	       "start: an administrator's record holds like a learned one");
 }
 
+static void nc(struct tap *t, const char *r1, const char *s1, const char *r2,
+	       const char *s2, enum nc_verdict varies, enum nc_verdict kept,
+	       const char *what)
+{
+	struct sockaddr_storage refl[2] = { ep(r1), ep(r2) };
+	struct sockaddr_storage seen[2] = { ep(s1), ep(s2) };
+	struct netcheck n;
+
+	netcheck_analyze(refl, seen, 2, 51820, &n);
+	tap_ok(t, n.v4.varies == varies && n.v4.port_kept == kept, "%s", what);
+}
+
+static void test_netcheck(struct tap *t)
+{
+	struct sockaddr_storage refl[2], seen[2];
+	struct netcheck n;
+
+	nc(t, "198.51.100.1:51820", "203.0.113.1:51820", "198.51.100.2:51820",
+	   "203.0.113.1:51820", NC_NO, NC_YES,
+	   "netcheck: two addresses, one endpoint: not varying, port kept");
+	nc(t, "198.51.100.1:51820", "203.0.113.1:4000", "198.51.100.2:51820",
+	   "203.0.113.1:4001", NC_YES, NC_NO,
+	   "netcheck: two endpoints: varying (symmetric), port not kept");
+	nc(t, "198.51.100.1:51820", "203.0.113.1:4000", "198.51.100.2:51820",
+	   "203.0.113.1:4000", NC_NO, NC_NO,
+	   "netcheck: one endpoint on another port: not varying, port not kept");
+	nc(t, "198.51.100.1:51820", "203.0.113.1:51820", "198.51.100.1:51821",
+	   "203.0.113.1:51820", NC_UNKNOWN, NC_YES,
+	   "netcheck: two reflectors at one address cannot tell");
+	nc(t, "198.51.100.1:51820", "203.0.113.1:51820", "198.51.100.2:51820",
+	   NULL, NC_UNKNOWN, NC_YES,
+	   "netcheck: one answer of two cannot tell");
+
+	refl[0] = ep("198.51.100.1:51820");
+	seen[0] = ep("203.0.113.1:51820");
+	refl[1] = ep("[2001:db8::1]:51820");
+	seen[1] = ep(NULL);
+	netcheck_analyze(refl, seen, 2, 51820, &n);
+	tap_ok(t, n.v4.answered == 1 && n.v6.asked == 1 && !n.v6.answered &&
+		  n.v6.varies == NC_UNKNOWN,
+	       "netcheck: families apart; IPv6 asked, not answered");
+}
+
 static void test_ttl(struct tap *t)
 {
 	tap_ok(t, import_ttl(0) == 1, "ttl: 0 ms -> 1 s (the minimum)");
@@ -129,6 +173,7 @@ int main(void)
 	test_decide(&t);
 	test_restart(&t);
 	test_start_role(&t);
+	test_netcheck(&t);
 	test_ttl(&t);
 	return tap_done(&t);
 }

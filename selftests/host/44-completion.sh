@@ -29,7 +29,7 @@ chmod +x "$tmp/bin/wg" "$tmp/bin/khctl"
 
 # Each case: the command line, TAB at its end | the completions expected.
 cat >"$tmp/cases" <<EOF
-khctl |status reflect probe reflections key config peers monitor help --version --help
+khctl |status reflect probe reflections key config peers netcheck monitor help --version --help
 khctl re|reflect reflections
 khctl reflect |enable disable
 khctl reflect enable |wg0 wg1
@@ -49,13 +49,15 @@ khctl peers sync |wg0 wg1
 khctl peers sync wg0 --|--reflector --watch --interval --timeout --start-ttl --json --help
 khctl peers sync wg0 --reflector |198.51.100.1:51820
 khctl peers sync wg0 -w --interval |
+khctl netcheck |wg0 wg1
+khctl netcheck wg0 --|--reflector --timeout --json --help
 khctl peers show wg0 |$ka $kb
 khctl peers delete |$kb
 khctl peers flush |
 khctl peers list -|-j --json -h --help
 khctl status -|-j --json -h --help
 khctl monitor --|--json --help
-khctl help |status reflect probe reflections key config peers monitor
+khctl help |status reflect probe reflections key config peers netcheck monitor
 khctl help peers s|show sync
 EOF
 
