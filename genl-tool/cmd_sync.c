@@ -49,6 +49,7 @@ struct reflector {
 	size_t skip;			/* the peer at addr, not asked for */
 	size_t b_first, b_n;		/* its batches */
 	bool answered, auth;
+	bool alt_asked, alt_answered;	/* netcheck's other-port answer */
 	struct sockaddr_storage seen_as;
 	uint32_t rtt_us;
 	int err;			/* sending failed: -errno */
@@ -61,6 +62,7 @@ struct batch {
 	int sends;
 	uint64_t next_us;
 	bool done;			/* answered, or cannot be sent */
+	bool alt;			/* netcheck: answer from another port */
 	size_t sent[PROBES];
 };
 
@@ -78,6 +80,7 @@ struct sync {
 	size_t n_given;
 	bool watch, json;
 	bool netcheck;			/* khctl netcheck: probe, ask nothing */
+	bool has_key;			/* a mesh key on the port */
 	uint32_t interval_s, timeout_ms;
 	uint8_t start_ttl;		/* 0: no safe start */
 
@@ -221,7 +224,7 @@ static int plan(struct sync *s)
 	}
 
 	for (i = 0, n = 0; i < s->n_refl; i++)
-		n += wants_of(s, &s->refl[i]) / KH_MAX_WANT + 1;
+		n += wants_of(s, &s->refl[i]) / KH_MAX_WANT + 1 + s->netcheck;
 	s->batch = calloc(n + 1, sizeof(*s->batch));
 	s->queue = calloc(n + 1, sizeof(*s->queue));
 	s->sent = calloc(n * PROBES + 1, sizeof(*s->sent));
@@ -248,6 +251,14 @@ static int plan(struct sync *s)
 			s->queue[s->n_batch] = s->n_batch;
 			s->n_batch++;
 		} while (first < w);
+		/* netcheck under the mesh key: the other-port answer too */
+		if (s->netcheck && s->has_key) {
+			s->batch[s->n_batch].refl = i;
+			s->batch[s->n_batch].alt = true;
+			s->queue[s->n_batch] = s->n_batch;
+			s->n_batch++;
+			s->refl[i].alt_asked = true;
+		}
 		s->refl[i].b_n = s->n_batch - s->refl[i].b_first;
 	}
 	s->q_len = s->n_batch;
@@ -293,9 +304,14 @@ static int send_batch(struct sync *s, size_t bi, uint64_t now)
 			j++;
 		memcpy(wants[i], s->dev->peers[j].public_key, KH_KEY_LEN);
 	}
-	ret = kh_probe_keys(&s->nl, s->dev->listen_port, &r->addr,
-			    s->dev->has_public_key ? s->dev->public_key : NULL,
-			    wants, b->n, t->nonce);
+	if (b->alt)
+		ret = kh_probe_alt(&s->nl, s->dev->listen_port, &r->addr,
+				   s->dev->public_key, t->nonce);
+	else
+		ret = kh_probe_keys(&s->nl, s->dev->listen_port, &r->addr,
+				    s->dev->has_public_key ?
+				    s->dev->public_key : NULL,
+				    wants, b->n, t->nonce);
 	if (ret) {
 		if (fatal(ret))
 			return ret;
@@ -332,6 +348,10 @@ static int on_probe_event(struct nl_msg *msg, void *arg)
 		return 0;
 	batch_done(s, &s->batch[t->batch]);
 	r = &s->refl[s->batch[t->batch].refl];
+	if (s->batch[t->batch].alt) {
+		r->alt_answered = true;
+		return 0;
+	}
 	r->auth |= ev.auth;
 	if (r->answered)
 		return 0;
@@ -567,8 +587,9 @@ static void print_family_json(const char *name, const struct nc_family *f)
 	printf(",\"%s\":{\"asked\":%zu,\"answered\":%zu,\"works\":%s,\"public\":",
 	       name, f->asked, f->answered, works_json(f));
 	print_endpoint_json(&f->seen);
-	printf(",\"mapping_varies\":\"%s\",\"port_kept\":\"%s\"}",
-	       nc_verdict_name(f->varies), nc_verdict_name(f->port_kept));
+	printf(",\"mapping_varies\":\"%s\",\"port_kept\":\"%s\",\"port_filtered\":\"%s\"}",
+	       nc_verdict_name(f->varies), nc_verdict_name(f->port_kept),
+	       nc_verdict_name(f->port_filtered));
 }
 
 static void print_family(const char *name, const struct nc_family *f)
@@ -588,46 +609,48 @@ static void print_family(const char *name, const struct nc_family *f)
 	       nc_verdict_name(f->varies));
 	if (f->varies == NC_UNKNOWN)
 		fputs(" (needs answers from two reflector addresses)", stdout);
-	printf("; port kept: %s\n", nc_verdict_name(f->port_kept));
+	printf("; port kept: %s; filtered by port: %s\n",
+	       nc_verdict_name(f->port_kept), nc_verdict_name(f->port_filtered));
 }
 
 static int netcheck_report(const struct sync *s)
 {
-	struct sockaddr_storage *refl, *seen;
+	struct nc_answer *a;
 	struct netcheck nc;
 	size_t i;
 
-	refl = calloc(s->n_refl + 1, sizeof(*refl));
-	seen = calloc(s->n_refl + 1, sizeof(*seen));
-	if (!refl || !seen) {
-		free(refl);
-		free(seen);
+	a = calloc(s->n_refl + 1, sizeof(*a));
+	if (!a) {
 		kh_err("%s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	for (i = 0; i < s->n_refl; i++) {
-		refl[i] = s->refl[i].addr;
+		a[i].refl = s->refl[i].addr;
 		if (s->refl[i].answered)
-			seen[i] = s->refl[i].seen_as;
+			a[i].seen = s->refl[i].seen_as;
+		/* only a reflector with the mesh key answers from elsewhere */
+		a[i].alt_asked = s->refl[i].alt_asked && s->refl[i].auth;
+		a[i].alt_answered = s->refl[i].alt_answered;
 	}
-	netcheck_analyze(refl, seen, s->n_refl, s->dev->listen_port, &nc);
-	free(refl);
-	free(seen);
+	netcheck_analyze(a, s->n_refl, s->dev->listen_port, &nc);
+	free(a);
 	if (s->json) {
 		fputs("{\"device\":", stdout);
 		json_print_string(stdout, s->name);
-		printf(",\"port\":%u,", s->dev->listen_port);
+		printf(",\"port\":%u,\"mesh_key\":%s,", s->dev->listen_port,
+		       s->has_key ? "true" : "false");
 		print_reflectors_json(s);
 		print_family_json("ipv4", &nc.v4);
 		print_family_json("ipv6", &nc.v6);
-		puts(",\"filtering\":null}");
+		puts("}");
 		return 0;
 	}
 	printf("%s: port %u\n", s->name, s->dev->listen_port);
 	print_reflectors(s);
 	print_family("IPv4", &nc.v4);
 	print_family("IPv6", &nc.v6);
-	puts("filtering: not measured (reflectors cannot answer from another port yet)");
+	if (!s->has_key)
+		puts("filtering: not checked (the reflectors answer from another port only under the mesh key)");
 	return 0;
 }
 
@@ -670,6 +693,7 @@ static int sync_round(struct sync *s)
 		return ret;
 	if (newly && !s->json)
 		printf("watching %s port %u\n", s->name, s->dev->listen_port);
+	s->has_key = has_key && s->dev->has_public_key;
 	if (!has_key && !s->netcheck) {
 		kh_err("no mesh key on %s: khctl key set %s FILE", s->name,
 		       s->name);
@@ -1049,7 +1073,9 @@ const struct cmd cmd_netcheck = {
 	"endpoint; whether the mapping varies by destination (yes when two\n"
 	"reflectors see different endpoints: a symmetric NAT; unknown with\n"
 	"fewer than two reflector addresses); whether the public port is the\n"
-	"listen port; and whether IPv6 works.  Filtering is not measured yet.\n"
-	"Fails when no reflector answers.\n",
+	"listen port; whether the NAT filters by port (under the mesh key, each\n"
+	"reflector is also asked to answer from its next port: yes when no such\n"
+	"answer gets in); and whether IPv6 works.  Fails when no reflector\n"
+	"answers.\n",
 	.run = run_netcheck,
 };

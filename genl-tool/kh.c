@@ -340,6 +340,34 @@ int kh_probe_keys(struct khnl *nl, uint16_t port,
 	return ret;
 }
 
+/*
+ * A probe whose answer comes from the port after the reflector's own: does
+ * our NAT let in a packet from another port of the same address?  Needs the
+ * mesh key on our port (-ENOKEY).
+ */
+int kh_probe_alt(struct khnl *nl, uint16_t port,
+		 const struct sockaddr_storage *reflector,
+		 const uint8_t *pubkey, uint8_t nonce[KH_NONCE_LEN])
+{
+	struct probe_reply pr = { .nonce = nonce };
+	struct nl_msg *msg;
+	int ret;
+
+	if (!pubkey)
+		return -EINVAL;
+	msg = kh_probe_msg(nl->kh_family, port, reflector, pubkey, NULL, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_flag(msg, KH_A_ALT_PORT) < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	ret = khnl_request(nl, msg, parse_probe_reply, &pr);
+	if (!ret && !pr.seen)
+		ret = -EBADMSG;
+	return ret;
+}
+
 /* All zeros removes the key.  The message is wiped before it is freed. */
 int kh_set_key(struct khnl *nl, uint16_t port, const uint8_t key[KH_KEY_LEN])
 {

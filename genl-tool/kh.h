@@ -86,6 +86,9 @@ int kh_probe_keys(struct khnl *nl, uint16_t port,
 		  const struct sockaddr_storage *reflector,
 		  const uint8_t *pubkey, const uint8_t (*wants)[KH_KEY_LEN],
 		  size_t n_wants, uint8_t nonce[KH_NONCE_LEN]);
+int kh_probe_alt(struct khnl *nl, uint16_t port,
+		 const struct sockaddr_storage *reflector,
+		 const uint8_t *pubkey, uint8_t nonce[KH_NONCE_LEN]);
 int kh_set_key(struct khnl *nl, uint16_t port, const uint8_t key[KH_KEY_LEN]);
 /* What KH_CMD_SET_CONFIG sets; 0 leaves a value as it is. */
 struct kh_config {

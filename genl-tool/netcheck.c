@@ -31,36 +31,41 @@ static bool same_addr(const struct sockaddr_storage *a,
 /*
  * A mapping varies by destination when two reflectors at different
  * addresses see different endpoints; one reflector, or several at one
- * address, cannot tell.  The port is kept when every answer has it.
+ * address, cannot tell.  The port is kept when every answer has it.  The
+ * NAT filters by port when no reflector that answered got its answer from
+ * its other port through.
  */
-void netcheck_analyze(const struct sockaddr_storage *refl,
-		      const struct sockaddr_storage *seen, size_t n,
-		      uint16_t port, struct netcheck *out)
+void netcheck_analyze(const struct nc_answer *a, size_t n, uint16_t port,
+		      struct netcheck *out)
 {
 	size_t i, j;
 
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < n; i++) {
-		struct nc_family *f = refl[i].ss_family == AF_INET6 ?
+		struct nc_family *f = a[i].refl.ss_family == AF_INET6 ?
 				      &out->v6 : &out->v4;
 		bool new_addr = true;
 
 		f->asked++;
-		if (!seen[i].ss_family)
+		if (a[i].alt_answered)
+			f->port_filtered = NC_NO;
+		if (!a[i].seen.ss_family)
 			continue;
+		if (a[i].alt_asked && f->port_filtered == NC_UNKNOWN)
+			f->port_filtered = NC_YES;
 		for (j = 0; j < i; j++)
-			if (seen[j].ss_family && same_addr(&refl[j], &refl[i]))
+			if (a[j].seen.ss_family &&
+			    same_addr(&a[j].refl, &a[i].refl))
 				new_addr = false;
 		f->reflectors += new_addr;
 		if (!f->answered++) {
-			f->seen = seen[i];
-			f->varies = NC_UNKNOWN;
-			f->port_kept = port_of(&seen[i]) == port ? NC_YES : NC_NO;
+			f->seen = a[i].seen;
+			f->port_kept = port_of(&a[i].seen) == port ? NC_YES : NC_NO;
 			continue;
 		}
-		if (port_of(&seen[i]) != port)
+		if (port_of(&a[i].seen) != port)
 			f->port_kept = NC_NO;
-		if (!sockaddr_same(&seen[i], &f->seen))
+		if (!sockaddr_same(&a[i].seen, &f->seen))
 			f->varies = NC_YES;
 	}
 	if (out->v4.reflectors >= 2 && out->v4.varies == NC_UNKNOWN)

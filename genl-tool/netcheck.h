@@ -6,6 +6,7 @@
 #ifndef KHCTL_NETCHECK_H
 #define KHCTL_NETCHECK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -23,19 +24,25 @@ struct nc_family {
 	struct sockaddr_storage seen;	/* the first answer's endpoint */
 	enum nc_verdict varies;	/* the mapping depends on the destination */
 	enum nc_verdict port_kept;	/* the public port is the listen port */
+	enum nc_verdict port_filtered;	/* a packet from another port of a
+					 * reflector we sent to was dropped
+					 */
+};
+
+/* One reflector: where it is, how it saw us, and the other-port check. */
+struct nc_answer {
+	struct sockaddr_storage refl;
+	struct sockaddr_storage seen;	/* ss_family 0: no answer */
+	bool alt_asked, alt_answered;
 };
 
 struct netcheck {
 	struct nc_family v4, v6;
 };
 
-/*
- * From the reflectors asked (refl) and the endpoints they saw us as
- * (seen[i].ss_family 0: no answer), for a device listening on port.
- */
-void netcheck_analyze(const struct sockaddr_storage *refl,
-		      const struct sockaddr_storage *seen, size_t n,
-		      uint16_t port, struct netcheck *out);
+/* From the answers of n reflectors, for a device listening on port. */
+void netcheck_analyze(const struct nc_answer *a, size_t n, uint16_t port,
+		      struct netcheck *out);
 const char *nc_verdict_name(enum nc_verdict v);
 
 #endif

@@ -303,6 +303,8 @@ int kh_hook_unwatch(struct kh_net *kn, __be16 port)
 		nf_unregister_net_hooks(kn->net, kn->hook_ops,
 					ARRAY_SIZE(kn->hook_ops));
 		kn->hooked = false;
+		/* Nothing watched, nothing held: a later watch starts clean. */
+		kh_start_flush(kn);
 	}
 	mutex_unlock(&kn->lock);
 	return ret;

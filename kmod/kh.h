@@ -59,6 +59,17 @@ static inline bool kh_endpoint_eq(const struct kh_endpoint *a,
 	       ipv6_addr_equal(&a->addr6.sin6_addr, &b->addr6.sin6_addr);
 }
 
+/* The address alone. */
+static inline bool kh_addr_eq(const struct kh_endpoint *a,
+			      const struct kh_endpoint *b)
+{
+	if (a->addr.sa_family != b->addr.sa_family)
+		return false;
+	if (a->addr.sa_family == AF_INET)
+		return a->addr4.sin_addr.s_addr == b->addr4.sin_addr.s_addr;
+	return ipv6_addr_equal(&a->addr6.sin6_addr, &b->addr6.sin6_addr);
+}
+
 struct kh_watch {
 	__be16 port;		/* 0: slot free */
 	int ifindex;
@@ -76,6 +87,7 @@ struct kh_pending {
 	struct kh_endpoint reflector;
 	__be16 lport;
 	u8 state;		/* enum kh_pending_state */
+	bool alt;		/* answered from another port: any port matches */
 	u64 sent_ns;
 };
 
@@ -216,7 +228,7 @@ void kh_reflect_rx(struct kh_net *kn, const struct kh_flow *flow,
 		   const u8 *data, size_t len);
 int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 		     const struct kh_endpoint *reflector, const u8 *pubkey,
-		     const u8 *wants, unsigned int nr_wants,
+		     const u8 *wants, unsigned int nr_wants, bool alt,
 		     u8 *nonce);
 void kh_reflect_push(struct kh_net *kn, const struct kh_record *rec);
 void kh_reflect_forget_given(struct kh_net *kn);

@@ -91,6 +91,7 @@ static const struct nla_policy kh_policy[KH_A_MAX + 1] = {
 	[KH_A_RL_TOTAL]		= NLA_POLICY_FULL_RANGE(NLA_U32, &rl_range),
 	[KH_A_START_TTL]	= NLA_POLICY_MIN(NLA_U8, 1),
 	[KH_A_START_HOLD_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32, &hold_range),
+	[KH_A_ALT_PORT]		= { .type = NLA_FLAG },
 };
 
 int kh_netlink_put_endpoint(struct sk_buff *skb, int attr,
@@ -263,12 +264,12 @@ static int kh_nl_probe(struct sk_buff *skb, struct genl_info *info)
 	if (!msg)
 		return -ENOMEM;
 	ret = kh_reflect_probe(kn, port, &reflector, pubkey, wants, nr_wants,
-			       nonce);
+			       nla_get_flag(info->attrs[KH_A_ALT_PORT]), nonce);
 	if (ret) {
 		nlmsg_free(msg);
 		if (ret == -ENOKEY)
 			NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KH_A_PORT],
-					    "no mesh key on this port: records need one");
+					    "no mesh key on this port: records and answers from another port need one");
 		else
 			NL_SET_ERR_MSG_ATTR(info->extack, attr,
 					    "could not send the probe: no route?");

@@ -84,6 +84,14 @@ static bool field_ok(struct kh_probe_msg *msg, u8 ftype, const u8 *val,
 		msg->seq = (u64)get_be32(val) << 32 | get_be32(val + 4);
 		msg->has_seq = true;
 		return true;
+	case KH_PF_WAITING:
+		return auth && msg->type != KH_PROBE_REQUEST && !flen;
+	case KH_PF_ALT_PORT:
+		if (!auth || msg->type != KH_PROBE_REQUEST || flen ||
+		    msg->alt_port)
+			return false;
+		msg->alt_port = true;
+		return true;
 	case KH_PF_MAC:
 		if (!auth || !last || flen != KH_MAC_LEN)
 			return false;
@@ -204,7 +212,7 @@ void kh_probe_put(struct kh_probe_writer *w, u8 type, const void *val,
 {
 	u8 *p = reserve(w, type, vlen);
 
-	if (p)
+	if (p && vlen)
 		memcpy(p, val, vlen);
 }
 

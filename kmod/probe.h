@@ -41,6 +41,7 @@ struct kh_probe_msg {
 	const u8 *mac;		/* KH_PF_MAC's value: the last KH_MAC_LEN bytes */
 	u64 seq;		/* KH_PF_SEQ */
 	bool has_seq;
+	bool alt_port;		/* KH_PF_ALT_PORT */
 	u8 nr_want;
 	u8 nr_records;
 };

@@ -166,6 +166,7 @@ static void answer(struct kh_net *kn, const struct kh_flow *flow,
 	struct kh_probe_addr obs;
 	const u8 *val;
 	u8 type, vlen;
+	int ret;
 
 	/* Only an authenticated answer may grow: keep softirq stack small. */
 	if (key) {
@@ -197,8 +198,7 @@ static void answer(struct kh_net *kn, const struct kh_flow *flow,
 			if (req->pubkey &&
 			    waiting_for(kn, flow->lport, &rec.endpoint,
 					req->pubkey, &flow->remote))
-				kh_probe_put(&w, KH_PF_WAITING, rec.key,
-					     KH_KEY_LEN);
+				kh_probe_put(&w, KH_PF_WAITING, NULL, 0);
 		}
 	}
 	len = kh_probe_finish(&w, 0);
@@ -208,7 +208,16 @@ static void answer(struct kh_net *kn, const struct kh_flow *flow,
 	}
 	if (key)
 		put_mac(key, buf, len);
-	if (kh_socket_send(kn, flow, buf, len))
+	if (key && req->alt_port) {
+		/* From the next port: does the asker's NAT let it in? */
+		struct kh_flow alt = *flow;
+
+		alt.lport = htons(ntohs(flow->lport) % 65535 + 1);
+		ret = kh_socket_send(kn, &alt, buf, len);
+	} else {
+		ret = kh_socket_send(kn, flow, buf, len);
+	}
+	if (ret)
 		kh_stat_inc(kn, KH_STAT_TX_ERRORS);
 	else
 		kh_stat_inc(kn, KH_STAT_TX_ANSWERS);
@@ -233,8 +242,7 @@ static void learn(struct kh_net *kn, const struct kh_flow *flow,
 	while (kh_probe_next_field(msg, &off, &type, &val, &vlen)) {
 		struct kh_probe_record pr;
 
-		if (type == KH_PF_WAITING && have && vlen == KH_KEY_LEN &&
-		    !memcmp(val, rec.key, KH_KEY_LEN)) {
+		if (type == KH_PF_WAITING && have) {
 			rec.flags |= KH_RECORD_F_WAITING;
 			continue;
 		}
@@ -292,6 +300,18 @@ static void store_reflection(struct kh_net *kn, const struct kh_reflection *r)
 	*slot = *r;
 }
 
+/*
+ * The answer to a request for an answer from another port comes from the
+ * reflector's address and not from its port: a reflector that ignored the
+ * request (no mesh key there) does not pass for one whose packet got in.
+ */
+static bool alt_from(const struct kh_endpoint *reflector,
+		     const struct kh_endpoint *from)
+{
+	return kh_addr_eq(reflector, from) &&
+	       !kh_endpoint_eq(reflector, from);
+}
+
 static void got_answer(struct kh_net *kn, const struct kh_flow *flow,
 		       const struct kh_probe_msg *ans)
 {
@@ -320,7 +340,8 @@ static void got_answer(struct kh_net *kn, const struct kh_flow *flow,
 	}
 	/* Blind spoofing must guess the nonce, the reflector and the port. */
 	if (!p || p->lport != flow->lport ||
-	    !kh_endpoint_eq(&p->reflector, &r.reflector)) {
+	    !(p->alt ? alt_from(&p->reflector, &r.reflector) :
+		       kh_endpoint_eq(&p->reflector, &r.reflector))) {
 		spin_unlock_bh(&kn->probe_lock);
 		kh_stat_inc(kn, KH_STAT_DROP_UNMATCHED);
 		return;
@@ -457,7 +478,7 @@ void kh_reflect_rx(struct kh_net *kn, const struct kh_flow *flow,
  */
 int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 		     const struct kh_endpoint *reflector, const u8 *pubkey,
-		     const u8 *wants, unsigned int nr_wants,
+		     const u8 *wants, unsigned int nr_wants, bool alt,
 		     u8 *nonce)
 {
 	struct kh_flow flow = { .remote = *reflector, .lport = lport };
@@ -477,7 +498,7 @@ int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 
 	rcu_read_lock();
 	key = pubkey ? kh_hook_key(kn, lport) : NULL;
-	if (nr_wants && !key) {
+	if ((nr_wants || alt) && !key) {
 		rcu_read_unlock();
 		kfree(buf);
 		return -ENOKEY;
@@ -489,6 +510,8 @@ int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 		for (i = 0; i < nr_wants; i++)
 			kh_probe_put(&w, KH_PF_WANT, wants + i * KH_KEY_LEN,
 				     KH_KEY_LEN);
+		if (alt)
+			kh_probe_put(&w, KH_PF_ALT_PORT, NULL, 0);
 	}
 	len = kh_probe_finish(&w, KH_PROBE_REQ_MIN_LEN);
 	if (len && key)
@@ -520,6 +543,7 @@ int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 	if (slot->reflector.addr.sa_family == AF_INET6)
 		slot->reflector.addr6.sin6_scope_id = 0;
 	slot->lport = lport;
+	slot->alt = alt;
 	slot->sent_ns = now;
 	slot->state = KH_PENDING_SENT;
 	spin_unlock_bh(&kn->probe_lock);

@@ -115,17 +115,37 @@ static void nc(struct tap *t, const char *r1, const char *s1, const char *r2,
 	       const char *s2, enum nc_verdict varies, enum nc_verdict kept,
 	       const char *what)
 {
-	struct sockaddr_storage refl[2] = { ep(r1), ep(r2) };
-	struct sockaddr_storage seen[2] = { ep(s1), ep(s2) };
+	struct nc_answer a[2] = {
+		{ .refl = ep(r1), .seen = ep(s1) },
+		{ .refl = ep(r2), .seen = ep(s2) },
+	};
 	struct netcheck n;
 
-	netcheck_analyze(refl, seen, 2, 51820, &n);
+	netcheck_analyze(a, 2, 51820, &n);
 	tap_ok(t, n.v4.varies == varies && n.v4.port_kept == kept, "%s", what);
+}
+
+/* Two reflectors' other-port checks: asked, answered. */
+static enum nc_verdict filtered(bool ask1, bool got1, bool seen2, bool ask2,
+				bool got2)
+{
+	struct nc_answer a[2] = {
+		{ .refl = ep("198.51.100.1:51820"),
+		  .seen = ep("203.0.113.1:51820"),
+		  .alt_asked = ask1, .alt_answered = got1 },
+		{ .refl = ep("198.51.100.2:51820"),
+		  .seen = ep(seen2 ? "203.0.113.1:51820" : NULL),
+		  .alt_asked = ask2, .alt_answered = got2 },
+	};
+	struct netcheck n;
+
+	netcheck_analyze(a, 2, 51820, &n);
+	return n.v4.port_filtered;
 }
 
 static void test_netcheck(struct tap *t)
 {
-	struct sockaddr_storage refl[2], seen[2];
+	struct nc_answer a[2];
 	struct netcheck n;
 
 	nc(t, "198.51.100.1:51820", "203.0.113.1:51820", "198.51.100.2:51820",
@@ -144,11 +164,22 @@ static void test_netcheck(struct tap *t)
 	   NULL, NC_UNKNOWN, NC_YES,
 	   "netcheck: one answer of two cannot tell");
 
-	refl[0] = ep("198.51.100.1:51820");
-	seen[0] = ep("203.0.113.1:51820");
-	refl[1] = ep("[2001:db8::1]:51820");
-	seen[1] = ep(NULL);
-	netcheck_analyze(refl, seen, 2, 51820, &n);
+	tap_ok(t, filtered(true, false, true, true, false) == NC_YES,
+	       "netcheck: no other-port answer of two: filtered by port");
+	tap_ok(t, filtered(true, false, true, true, true) == NC_NO,
+	       "netcheck: one other-port answer gets in: not filtered by port");
+	tap_ok(t, filtered(false, false, true, false, false) == NC_UNKNOWN,
+	       "netcheck: not asked (no mesh key): unknown");
+	tap_ok(t, filtered(true, false, false, true, false) == NC_YES,
+	       "netcheck: a reflector that did not answer at all does not count");
+	tap_ok(t, filtered(false, false, false, true, false) == NC_UNKNOWN,
+	       "netcheck: asked only where nothing came back: unknown");
+
+	memset(a, 0, sizeof(a));
+	a[0].refl = ep("198.51.100.1:51820");
+	a[0].seen = ep("203.0.113.1:51820");
+	a[1].refl = ep("[2001:db8::1]:51820");
+	netcheck_analyze(a, 2, 51820, &n);
 	tap_ok(t, n.v4.answered == 1 && n.v6.asked == 1 && !n.v6.answered &&
 		  n.v6.varies == NC_UNKNOWN,
 	       "netcheck: families apart; IPv6 asked, not answered");

@@ -1,10 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # khctl netcheck from A's WireGuard port, against two reflectors at two
-# addresses (R, and R2 without a mesh key): behind a home router it reports
-# the NAT's public endpoint, a mapping that does not vary, the port kept;
-# behind a symmetric NAT a mapping that varies and a port not kept; without
-# NAT the host's own address.  No IPv6 reflector here: "works" is null.
+# addresses (R with the mesh key, R2 without): behind a home router it
+# reports the NAT's public endpoint, a mapping that does not vary, the port
+# kept, filtering by port (R's answer from its other port does not get in);
+# behind a symmetric NAT a mapping that varies and a port not kept; behind
+# address-dependent filtering and without NAT no filtering by port.  R2
+# cannot answer from another port: its silence there must not count.  No
+# IPv6 reflector here: "works" is null.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
 . "$(dirname "$0")/../natlab.sh"
@@ -34,19 +37,25 @@ check() {
 }
 
 check home '.ipv4.public == "203.0.113.1:51820" and .ipv4.mapping_varies == "no"
-	and .ipv4.port_kept == "yes" and .ipv4.answered == 2 and .ipv6.works == null
+	and .ipv4.port_kept == "yes" and .ipv4.port_filtered == "yes"
+	and .ipv4.answered == 2 and .ipv6.works == null and .mesh_key
 	and ([.reflectors[].endpoint] | unique == ["203.0.113.1:51820"])' \
-	"one public endpoint 203.0.113.1:51820 from both, not varying, port kept"
+	"one public endpoint 203.0.113.1:51820 from both, not varying, port kept, filtered by port"
 check sym '.ipv4.mapping_varies == "yes" and .ipv4.port_kept == "no"
+	and .ipv4.port_filtered == "yes"
 	and ([.reflectors[].endpoint | startswith("203.0.113.1:")] | all)
 	and ([.reflectors[].endpoint] | unique | length == 2)' \
-	"two endpoints at 203.0.113.1 with random ports: varying, port not kept"
-check none '.ipv4.public == "192.0.2.2:51820" and .ipv4.mapping_varies == "no"' \
-	"the host's own address"
+	"two endpoints at 203.0.113.1 with random ports: varying, port not kept, filtered"
+check adf '.ipv4.public == "203.0.113.1:51820" and .ipv4.mapping_varies == "no"
+	and .ipv4.port_filtered == "no"' \
+	"address-dependent filtering: R's other port gets in"
+check none '.ipv4.public == "192.0.2.2:51820" and .ipv4.mapping_varies == "no"
+	and .ipv4.port_filtered == "no"' \
+	"the host's own address, nothing filtered"
 
 # Text, and one reflector only: the mapping cannot be told.
 out=$(kh a netcheck wg0 --reflector "$NAT_R4:51820") || fail "netcheck --reflector exited $?: $out"
-grep -q "^IPv4: public 192.0.2.2:51820; mapping varies by destination: unknown" <<<"$out" ||
+grep -q "^IPv4: public 192.0.2.2:51820; mapping varies by destination: unknown.*filtered by port: no$" <<<"$out" ||
 	fail "netcheck with one reflector: expected the mapping unknown, got: $out"
 grep -q "^IPv6: no reflector to ask" <<<"$out" || fail "netcheck: expected no IPv6 reflector, got: $out"
 
@@ -59,4 +68,11 @@ fi
 grep -q "no reflector answered" <<<"$out" || fail "netcheck: expected 'no reflector answered', got: $out"
 # Options of sync only are refused.
 if kh a netcheck wg0 --watch >/dev/null 2>&1; then fail "netcheck --watch accepted"; fi
-echo "netcheck: home, symmetric and no NAT told apart"
+# Without the mesh key: no filtering check, and it says so.
+ip -n "$(ns_name r)" link set eth0 up
+ip -n "$(ns_name r)" route replace default via 198.51.100.126
+kh a key clear wg0 >/dev/null || fail "key clear failed"
+out=$(kh a netcheck wg0 --reflector "$NAT_R4:51820") || fail "netcheck without a key exited $?: $out"
+grep -q "^filtering: not checked" <<<"$out" || fail "netcheck without a key: expected 'filtering: not checked', got: $out"
+grep -q "filtered by port: unknown$" <<<"$out" || fail "netcheck without a key: expected filtering unknown, got: $out"
+echo "netcheck: home, symmetric, address-dependent and no NAT told apart"

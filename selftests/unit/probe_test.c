@@ -307,6 +307,56 @@ static void test_auth(void)
 	kh_probe_put_observed(&w, &v6);
 	kh_probe_put_record(&w, key, &v6, 0);
 	CHECK(kh_probe_finish(&w, 0) == 0, "writer reports overflow");
+
+	/* The safe start's flag: empty, after a record, in answers only. */
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_ANSWER, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put_observed(&w, &v4);
+	kh_probe_put_record(&w, key, &v4, 0);
+	kh_probe_put(&w, KH_PF_WAITING, NULL, 0);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_OK && m.nr_records == 1,
+	      "an answer with a record flagged waiting parses");
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_ANSWER, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put_observed(&w, &v4);
+	kh_probe_put(&w, KH_PF_WAITING, key, 1);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
+	      "a non-empty waiting flag is malformed");
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put(&w, KH_PF_WAITING, NULL, 0);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
+	      "a waiting flag in a request is malformed");
+
+	/* The other-port check: empty, once, authenticated requests only. */
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put(&w, KH_PF_PUBKEY, key, KH_KEY_LEN);
+	kh_probe_put(&w, KH_PF_ALT_PORT, NULL, 0);
+	len = kh_probe_finish(&w, KH_PROBE_REQ_MIN_LEN);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_OK && m.alt_port,
+	      "an authenticated request for another port parses");
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put(&w, KH_PF_ALT_PORT, NULL, 0);
+	kh_probe_put(&w, KH_PF_ALT_PORT, NULL, 0);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
+	      "asking twice for another port is malformed");
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put(&w, KH_PF_ALT_PORT, key, 1);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
+	      "a non-empty other-port field is malformed");
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_REQUEST, 0, nonce);
+	kh_probe_put(&w, KH_PF_ALT_PORT, NULL, 0);
+	len = kh_probe_finish(&w, KH_PROBE_REQ_MIN_LEN);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
+	      "an unauthenticated request for another port is malformed");
 }
 
 /* Random bytes behind a valid header: never a crash (ASan watches). */

@@ -55,7 +55,9 @@
  * KH_CMD_PROBE (do)
  *	KH_A_PORT (required, must be watched), KH_A_REFLECTOR (required),
  *	KH_A_PUBKEY (our WireGuard public key), KH_A_WANT (repeated, at most
- *	KH_MAX_WANT: keys whose records we ask for).
+ *	KH_MAX_WANT: keys whose records we ask for), KH_A_ALT_PORT (flag:
+ *	the reflector answers from the port after its own; needs the mesh key,
+ *	else ENOKEY; the answer is matched by the reflector's address alone).
  *	Send a probe request from KH_A_PORT to the reflector; with a mesh key
  *	on the port and KH_A_PUBKEY it is authenticated, carries the keys and
  *	wants, and the answer brings back the records the reflector holds.
@@ -161,6 +163,7 @@ enum kh_attr {
 	KH_A_RECORD_FLAGS,	/* u32: KH_RECORD_F_* */
 	KH_A_START_TTL,		/* u8: 1..255 */
 	KH_A_START_HOLD_MS,	/* u32: 1..KH_START_MAX_HOLD_MS */
+	KH_A_ALT_PORT,		/* flag */
 
 	__KH_A_MAX
 };
@@ -283,10 +286,15 @@ enum kh_probe_field {
 	KH_PF_SEQ = 8,		/* u64, grows with every update a sender
 				 * sends: a replayed update is refused
 				 */
-	KH_PF_WAITING = 9,	/* a key: the record of that key that came
-				 * just before belongs to a peer that was given
-				 * the receiver's current endpoint (it holds
-				 * its first packets: the receiver sends first)
+	KH_PF_WAITING = 9,	/* empty, right after a record in an answer:
+				 * the record's peer was given the receiver's
+				 * current endpoint and holds its first
+				 * packets (a safe start): the receiver sends
+				 * first
+				 */
+	KH_PF_ALT_PORT = 10,	/* empty, in an authenticated request: answer
+				 * from the port after the one it came to
+				 * (a filtering check for the asker's NAT)
 				 */
 };
 
