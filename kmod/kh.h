@@ -122,6 +122,7 @@ struct kh_record {
 
 struct kh_asker {
 	u8 want[KH_KEY_LEN];
+	u8 who[KH_KEY_LEN];		/* the asker's key; zero: not given */
 	struct kh_endpoint asker;
 	struct kh_endpoint given;	/* want's endpoint as last sent to the
 					 * asker; AF_UNSPEC: none yet

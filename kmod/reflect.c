@@ -67,20 +67,28 @@ static bool mac_ok(const struct kh_key *key, const struct kh_probe_msg *msg)
 
 /*
  * Remember that @flow's sender wants @want, for a push when it changes, and
- * which endpoint of @want it was given (@given, or NULL).
+ * which endpoint of @want it was given (@given, or NULL).  A sender that
+ * names its key (@who) has one slot per want wherever it asks from: a peer
+ * whose mapping moved must not leave slots behind that take its pushes.
  */
 static void remember_asker(struct kh_net *kn, const struct kh_flow *flow,
-			   const u8 *want, const struct kh_endpoint *given)
+			   const u8 *who, const u8 *want,
+			   const struct kh_endpoint *given)
 {
+	static const u8 nobody[KH_KEY_LEN];
 	struct kh_asker *slot = NULL, *a;
 	int i;
 
+	if (!who)
+		who = nobody;
 	spin_lock_bh(&kn->probe_lock);
 	for (i = 0; i < KH_MAX_ASKERS; i++) {
 		a = &kn->askers[i];
 		if (a->lport == flow->lport &&
 		    !memcmp(a->want, want, KH_KEY_LEN) &&
-		    kh_endpoint_eq(&a->asker, &flow->remote)) {
+		    !memcmp(a->who, who, KH_KEY_LEN) &&
+		    (who != nobody ||
+		     kh_endpoint_eq(&a->asker, &flow->remote))) {
 			slot = a;
 			break;
 		}
@@ -89,6 +97,7 @@ static void remember_asker(struct kh_net *kn, const struct kh_flow *flow,
 			slot = a;
 	}
 	memcpy(slot->want, want, KH_KEY_LEN);
+	memcpy(slot->who, who, KH_KEY_LEN);
 	slot->asker = flow->remote;
 	slot->lport = flow->lport;
 	if (given)
@@ -190,10 +199,11 @@ static void answer(struct kh_net *kn, const struct kh_flow *flow,
 			if (type != KH_PF_WANT)
 				continue;
 			if (!kh_records_get(kn, val, &rec)) {
-				remember_asker(kn, flow, val, NULL);
+				remember_asker(kn, flow, req->pubkey, val, NULL);
 				continue;
 			}
-			remember_asker(kn, flow, val, &rec.endpoint);
+			remember_asker(kn, flow, req->pubkey, val,
+				       &rec.endpoint);
 			put_record(&w, &rec);
 			if (req->pubkey &&
 			    waiting_for(kn, flow->lport, &rec.endpoint,

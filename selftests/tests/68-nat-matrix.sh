@@ -58,6 +58,7 @@ run() {
 	if [ "$path" = none ] && [ -n "${KH_MATRIX_DEBUG:-}" ]; then
 		echo "== $ka/$kb first $first"
 		cat "$KH_TMP/sync.log"; echo "-- watch"; cat "$KH_TMP/watch.log"
+		echo "-- r"; kh r peers list
 		for n in a b; do ns $n wg show wg0 endpoints; kh $n status -j | jq -c '.stats? // .'; done
 		for n in cga cgb; do echo "-- $n"; ns $n conntrack -L 2>/dev/null; done
 	fi
@@ -89,7 +90,7 @@ rows() {
 			"home sym a"
 		return
 	fi
-	kinds=($NATLAB_KINDS)
+	kinds=(${KH_MATRIX_KINDS:-$NATLAB_KINDS})
 	for ((i = 0; i < ${#kinds[@]}; i++)); do
 		for ((j = i; j < ${#kinds[@]}; j++)); do
 			ka=${kinds[i]} kb=${kinds[j]}
