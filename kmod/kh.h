@@ -46,20 +46,7 @@ struct kh_flow {
 	__be16 lport;
 };
 
-/* Address and port; the IPv6 scope only matters to send. */
-static inline bool kh_endpoint_eq(const struct kh_endpoint *a,
-				  const struct kh_endpoint *b)
-{
-	if (a->addr.sa_family != b->addr.sa_family)
-		return false;
-	if (a->addr.sa_family == AF_INET)
-		return a->addr4.sin_port == b->addr4.sin_port &&
-		       a->addr4.sin_addr.s_addr == b->addr4.sin_addr.s_addr;
-	return a->addr6.sin6_port == b->addr6.sin6_port &&
-	       ipv6_addr_equal(&a->addr6.sin6_addr, &b->addr6.sin6_addr);
-}
-
-/* The address alone. */
+/* The address alone; the IPv6 scope only matters to send. */
 static inline bool kh_addr_eq(const struct kh_endpoint *a,
 			      const struct kh_endpoint *b)
 {
@@ -68,6 +55,17 @@ static inline bool kh_addr_eq(const struct kh_endpoint *a,
 	if (a->addr.sa_family == AF_INET)
 		return a->addr4.sin_addr.s_addr == b->addr4.sin_addr.s_addr;
 	return ipv6_addr_equal(&a->addr6.sin6_addr, &b->addr6.sin6_addr);
+}
+
+/* Address and port. */
+static inline bool kh_endpoint_eq(const struct kh_endpoint *a,
+				  const struct kh_endpoint *b)
+{
+	if (!kh_addr_eq(a, b))
+		return false;
+	if (a->addr.sa_family == AF_INET)
+		return a->addr4.sin_port == b->addr4.sin_port;
+	return a->addr6.sin6_port == b->addr6.sin6_port;
 }
 
 struct kh_watch {
