@@ -44,21 +44,28 @@ enum apply_verdict apply_decide(const struct sockaddr_storage *rec_ep,
 }
 
 /*
- * Set the endpoint by creating the peer again (wg_restart_peer())?  Only
- * when no session can be alive: never a handshake, or none within
- * WireGuard's REJECT_AFTER_TIME (one "in the future" counts as alive).  Then
- * WireGuard initiates at once instead of after up to 5 s of back-off, and
- * nothing of worth is lost: packets waiting for a handshake, and the
- * transfer counters.  A peer with too many allowed IPs for one message gets
- * its endpoint set the plain way.
+ * No session can be alive with the peer: never a handshake, or none within
+ * WireGuard's REJECT_AFTER_TIME (one "in the future" counts as alive).
  */
-bool apply_restart(int64_t handshake_ms, int64_t now_ms, size_t n_allowedips)
+bool apply_no_session(int64_t handshake_ms, int64_t now_ms)
 {
-	if (n_allowedips > WG_RESTART_MAX_ALLOWEDIPS)
-		return false;
 	return handshake_ms <= 0 ||
 	       (now_ms >= handshake_ms &&
 		now_ms - handshake_ms > APPLY_FRESH_HANDSHAKE_MS);
+}
+
+/*
+ * Set the endpoint by creating the peer again (wg_restart_peer())?  Only
+ * when no session can be alive (apply_no_session()).  Then WireGuard
+ * initiates at once instead of after up to 5 s of back-off, and nothing of
+ * worth is lost: packets waiting for a handshake, and the transfer
+ * counters.  A peer with too many allowed IPs for one message gets its
+ * endpoint set the plain way.
+ */
+bool apply_restart(int64_t handshake_ms, int64_t now_ms, size_t n_allowedips)
+{
+	return n_allowedips <= WG_RESTART_MAX_ALLOWEDIPS &&
+	       apply_no_session(handshake_ms, now_ms);
 }
 
 /*
@@ -155,9 +162,8 @@ int apply_record(struct khnl *nl, const struct wg_device *dev,
 		return 0;
 	restart = apply_restart(peer->last_handshake_ms, now_ms,
 				peer->n_allowedips);
-	/* apply_restart() with no allowed IPs: is there no live session? */
-	start = apply_start_role(apply_restart(peer->last_handshake_ms, now_ms,
-					       0),
+	start = apply_start_role(apply_no_session(peer->last_handshake_ms,
+						  now_ms),
 				 start_ttl, rec->source, rec->flags);
 	start = safe_start(nl, dev, &rec->endpoint, start, start_ttl);
 	if (restart)

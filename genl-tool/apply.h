@@ -57,6 +57,7 @@ enum apply_verdict apply_decide(const struct sockaddr_storage *rec_ep,
 				uint32_t rec_age_ms,
 				const struct sockaddr_storage *wg_ep,
 				int64_t handshake_ms, int64_t now_ms);
+bool apply_no_session(int64_t handshake_ms, int64_t now_ms);
 bool apply_restart(int64_t handshake_ms, int64_t now_ms, size_t n_allowedips);
 enum apply_start apply_start_role(bool no_session, uint8_t start_ttl,
 				  uint8_t source, uint32_t rec_flags);
