@@ -142,15 +142,9 @@ bench_reflect() {
 # anywhere, no conntrack entries on the NATs, A and B without each other's
 # endpoint and with no handshake.
 direct_reset() {
-	local n
-
-	# Whatever the last round left running in A or B (its sync, its ping).
-	for n in a b; do ns_kill_all "$(ns_name "$n")"; done
-	for n in a b r; do kh "$n" peers flush >/dev/null; done
-	ns a wg set wg0 peer "$(wg_pub b wg0)" remove
-	ns b wg set wg0 peer "$(wg_pub a wg0)" remove
-	nat_wg_link
-	for n in nat1 nat2; do ns "$n" conntrack -F >/dev/null 2>&1 || true; done
+	# Whatever the last round left running in A or B (its sync, its ping)
+	# goes too.
+	nat_reset nat1 nat2
 }
 
 # direct_round push|poll: milliseconds, or -1 if no handshake came

@@ -138,14 +138,38 @@ nat_mesh() {
 	nat_world
 	nat_site a nat1 1
 	nat_site b nat2 2
+	nat_mesh_wg
+}
+
+# nat_mesh_wg: once R, A and B are placed, WireGuard on each with one mesh
+# key, and A and B peers of each other without endpoints.
+nat_mesh_wg() {
+	local n
+
 	nat_wg_r
 	nat_wg_host a
 	nat_wg_host b
 	nat_wg_link
 	"$KHCTL" key generate >"$KH_TMP/mesh.key"
-	kh r key set wg0 "$KH_TMP/mesh.key" >/dev/null
-	kh a key set wg0 "$KH_TMP/mesh.key" >/dev/null
-	kh b key set wg0 "$KH_TMP/mesh.key" >/dev/null
+	for n in r a b; do
+		kh "$n" key set wg0 "$KH_TMP/mesh.key" >/dev/null
+	done
+}
+
+# nat_reset ROUTER...: the mesh as nat_mesh_wg left it: no records, no
+# process in A or B, A and B peers again without endpoints, and no
+# connection tracking on the NAT routers named.
+nat_reset() {
+	local n
+
+	for n in a b; do ns_kill_all "$(ns_name "$n")"; done
+	for n in a b r; do kh "$n" peers flush >/dev/null; done
+	ns a wg set wg0 peer "$(wg_pub b wg0)" remove
+	ns b wg set wg0 peer "$(wg_pub a wg0)" remove
+	nat_wg_link
+	for n in "$@"; do
+		ns "$n" conntrack -F >/dev/null 2>&1 || true
+	done
 }
 
 # nat_wg_endpoint X PEER: X's WireGuard endpoint for PEER (a, b or r).

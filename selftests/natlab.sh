@@ -66,7 +66,8 @@ natlab_site() {
 	ns "$hr" sysctl -qw net.ipv4.ip_forward=1
 }
 
-# natlab_rules OUT_DEV KIND HOST PUBLIC: the nft ruleset of one router.
+# natlab_rules KIND HOST PUBLIC: the nft ruleset of one router, whose WAN
+# device is "wan".
 natlab_rules() {
 	local kind=$1 host=$2 pub=$3
 
@@ -159,9 +160,7 @@ natlab_kind() {
 	for n in "cg$h" "hr$h"; do
 		ns "$n" conntrack -F >/dev/null 2>&1 || true
 	done
-	NATLAB_KIND_OF[$h]=$kind
 }
-declare -A NATLAB_KIND_OF
 
 # natlab_world: R, both sites (no NAT yet), WireGuard everywhere with a mesh
 # key, A and B peers of each other without endpoints.
@@ -169,28 +168,10 @@ natlab_world() {
 	nat_world
 	natlab_site a 1
 	natlab_site b 2
-	nat_wg_r
-	nat_wg_host a
-	nat_wg_host b
-	nat_wg_link
-	"$KHCTL" key generate >"$KH_TMP/mesh.key"
-	kh r key set wg0 "$KH_TMP/mesh.key" >/dev/null
-	kh a key set wg0 "$KH_TMP/mesh.key" >/dev/null
-	kh b key set wg0 "$KH_TMP/mesh.key" >/dev/null
+	nat_mesh_wg
 }
 
-# natlab_reset: as after the lab was built, NAT kinds aside: no records,
-# no processes in a or b, A and B peers again without endpoints, no
-# connection tracking on the routers.
+# natlab_reset: as after the lab was built, NAT kinds aside.
 natlab_reset() {
-	local n
-
-	for n in a b; do ns_kill_all "$(ns_name "$n")"; done
-	for n in a b r; do kh "$n" peers flush >/dev/null; done
-	ns a wg set wg0 peer "$(wg_pub b wg0)" remove
-	ns b wg set wg0 peer "$(wg_pub a wg0)" remove
-	nat_wg_link
-	for n in hra cga hrb cgb; do
-		ns "$n" conntrack -F >/dev/null 2>&1 || true
-	done
+	nat_reset hra cga hrb cgb
 }
