@@ -55,12 +55,18 @@ run() {
 		ms=$(( (t1 - t0) / 1000 ))
 		path=direct
 	fi
-	if [ "$path" = none ] && [ -n "${KH_MATRIX_DEBUG:-}" ]; then
-		echo "== $ka/$kb first $first"
-		cat "$KH_TMP/sync.log"; echo "-- watch"; cat "$KH_TMP/watch.log"
-		echo "-- r"; kh r peers list
-		for n in a b; do ns $n wg show wg0 endpoints; kh $n status -j | jq -c '.stats? // .'; done
-		for n in cga cgb; do echo "-- $n"; ns $n conntrack -L 2>/dev/null; done
+	# Off its expected path: what each side did and what the NATs hold.
+	if [ "$path" != "$(expect "$ka" "$kb")" ]; then
+		echo "== $ka/$kb, $first first: $path"
+		echo "-- $second's sync"; cat "$KH_TMP/sync.log"
+		echo "-- $first's watch"; cat "$KH_TMP/watch.log"
+		echo "-- R's records"; kh r peers list
+		for n in a b; do
+			echo "-- $n"
+			ns "$n" wg show wg0 endpoints
+			kh "$n" status -j | jq -c '.counters'
+		done
+		for n in cga cgb; do echo "-- $n"; ns "$n" conntrack -L 2>/dev/null; done
 	fi
 	if [ "$path" = direct ]; then
 		ns b ping -c 3 -i 0.2 -W 1 198.51.100.130 >/dev/null ||
