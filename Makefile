@@ -32,7 +32,7 @@ ifneq ($(KDIR),/lib/modules/$(shell uname -r)/build)
 $(info kh_reflect: no build tree for the running kernel; using KDIR=$(KDIR))
 endif
 endif
-KVER = $(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null)
+KVER = $(shell $(MAKE) -s --no-print-directory -C $(KDIR) kernelrelease 2>/dev/null)
 
 # Every kernel with both an image and a build tree, for the VM tests.
 KVERS := $(shell for d in /lib/modules/*/build; do \
