@@ -47,7 +47,7 @@ static unsigned int rx(struct kh_net *kn, struct sk_buff *skb,
 	mp = skb_header_pointer(skb, uoff + sizeof(*uh), sizeof(magic),
 				&magic);
 	if (!mp || *mp != htonl(KH_PROBE_MAGIC))
-		return NF_ACCEPT;
+		return kh_relay_rx(kn, skb, uoff, state, pf);
 
 	if (!pskb_may_pull(skb, uoff + sizeof(*uh)))
 		goto malformed;
@@ -305,6 +305,7 @@ int kh_hook_unwatch(struct kh_net *kn, __be16 port)
 		kn->hooked = false;
 		/* Nothing watched, nothing held: a later watch starts clean. */
 		kh_start_flush(kn);
+		kh_relay_flush(kn);
 	}
 	mutex_unlock(&kn->lock);
 	return ret;

@@ -27,6 +27,10 @@
 #define KH_RL_DEFAULT_BURST	5
 #define KH_RL_DEFAULT_TOTAL	10000
 #define KH_RL_MAX		10000000
+#define KH_MAX_GRANTS		32	/* relay grants per namespace */
+#define KH_MAX_RELAY_SESSIONS	256	/* relayed handshakes remembered */
+#define KH_RELAY_DEFAULT_RATE	4194304	/* bytes/s one relayed peer sends */
+#define KH_RELAY_MAX_RATE	1000000000
 
 struct kh_endpoint {
 	union {
@@ -137,6 +141,28 @@ struct kh_start {
 	unsigned long until;		/* jiffies */
 };
 
+/* A peer (@who, at @from) asked us to relay to @peer. */
+struct kh_relay_grant {
+	u8 who[KH_KEY_LEN];
+	u8 peer[KH_KEY_LEN];
+	u8 mac1_key[KH_KEY_LEN];	/* @peer's, as WireGuard's mac1 uses */
+	struct kh_endpoint from;
+	__be16 lport;			/* 0: slot free */
+	unsigned long expires;		/* jiffies */
+	u64 tokens;			/* bytes @who may send now */
+	u64 refill_ns;
+};
+
+/* Packets to receiver @index from @from go to @to. */
+struct kh_relay_session {
+	__le32 index;
+	__be16 lport;			/* 0: slot free */
+	u8 src, dst;			/* the grants of @from's and @to's peer */
+	struct kh_endpoint from;
+	struct kh_endpoint to;
+	unsigned long expires;		/* jiffies */
+};
+
 struct kh_stats {
 	u64 v[__KH_STAT_MAX];
 };
@@ -166,6 +192,13 @@ struct kh_net {
 	struct kh_asker askers[KH_MAX_ASKERS];
 	struct kh_start starts[KH_MAX_STARTS];
 	int nr_starts;			/* read locklessly by the hooks */
+
+	/* The relay: see relay.c. */
+	spinlock_t relay_lock;
+	struct kh_relay_grant grants[KH_MAX_GRANTS];
+	struct kh_relay_session sessions[KH_MAX_RELAY_SESSIONS];
+	int nr_grants;			/* read locklessly by the hooks */
+	u32 relay_rate;
 
 	/* The records: allocated with the first one, then kept. */
 	spinlock_t rec_lock;
@@ -216,6 +249,19 @@ void kh_start_tx6(struct kh_net *kn, struct sk_buff *skb, __be16 sport,
 		  __be16 dport);
 void kh_start_flush(struct kh_net *kn);
 
+/* relay.c */
+void kh_relay_init(struct kh_net *kn);
+void kh_relay_grant(struct kh_net *kn, const struct kh_flow *flow,
+		    const u8 *who, const u8 *peer);
+void kh_relay_end(struct kh_net *kn, __be16 lport, const u8 *who,
+		  const u8 *peer);
+void kh_relay_flush(struct kh_net *kn);
+u32 kh_relay_rate(struct kh_net *kn);
+void kh_relay_set_rate(struct kh_net *kn, u32 rate);
+unsigned int kh_relay_rx(struct kh_net *kn, struct sk_buff *skb,
+			 unsigned int uoff, const struct nf_hook_state *state,
+			 u8 pf);
+
 /* socket.c */
 int kh_socket_init(struct kh_net *kn);
 void kh_socket_exit(struct kh_net *kn);
@@ -225,10 +271,19 @@ int kh_socket_send(struct kh_net *kn, const struct kh_flow *flow,
 /* reflect.c */
 void kh_reflect_rx(struct kh_net *kn, const struct kh_flow *flow,
 		   const u8 *data, size_t len);
+/* What a probe asks for besides the reflection. */
+struct kh_probe_ask {
+	const u8 *pubkey;	/* ours; NULL: unauthenticated */
+	const u8 *wants;	/* @nr_wants keys back to back */
+	unsigned int nr_wants;
+	bool alt;		/* answer from the next port */
+	const u8 *relay;	/* relay to this peer */
+	const u8 *relay_end;	/* stop relaying to this peer */
+};
+
 int kh_reflect_probe(struct kh_net *kn, __be16 lport,
-		     const struct kh_endpoint *reflector, const u8 *pubkey,
-		     const u8 *wants, unsigned int nr_wants, bool alt,
-		     u8 *nonce);
+		     const struct kh_endpoint *reflector,
+		     const struct kh_probe_ask *ask, u8 *nonce);
 void kh_reflect_push(struct kh_net *kn, const struct kh_record *rec);
 void kh_reflect_forget_given(struct kh_net *kn);
 

@@ -41,6 +41,7 @@ static int __net_init kh_net_init(struct net *net)
 	kh_hook_init(kn);
 	kh_records_init(kn);
 	kh_ratelimit_init(kn);
+	kh_relay_init(kn);
 	ret = kh_socket_init(kn);
 	if (ret)
 		goto err_socket;

@@ -70,6 +70,10 @@ static struct netlink_range_validation hold_range = {
 	.min = 1, .max = KH_START_MAX_HOLD_MS,
 };
 
+static struct netlink_range_validation relay_range = {
+	.min = 1500, .max = KH_RELAY_MAX_RATE,
+};
+
 static const struct nla_policy kh_policy[KH_A_MAX + 1] = {
 	[KH_A_PORT]		= NLA_POLICY_MIN(NLA_U16, 1),
 	[KH_A_IFINDEX]		= NLA_POLICY_MIN(NLA_U32, 1),
@@ -92,6 +96,9 @@ static const struct nla_policy kh_policy[KH_A_MAX + 1] = {
 	[KH_A_START_TTL]	= NLA_POLICY_MIN(NLA_U8, 1),
 	[KH_A_START_HOLD_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32, &hold_range),
 	[KH_A_ALT_PORT]		= { .type = NLA_FLAG },
+	[KH_A_RELAY]		= NLA_POLICY_EXACT_LEN(KH_KEY_LEN),
+	[KH_A_RELAY_END]	= NLA_POLICY_EXACT_LEN(KH_KEY_LEN),
+	[KH_A_RELAY_RATE]	= NLA_POLICY_FULL_RANGE(NLA_U32, &relay_range),
 };
 
 int kh_netlink_put_endpoint(struct sk_buff *skb, int attr,
@@ -174,6 +181,7 @@ static int kh_nl_get_status(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u32(msg, KH_A_RL_RATE, rate) ||
 	    nla_put_u32(msg, KH_A_RL_BURST, burst) ||
 	    nla_put_u32(msg, KH_A_RL_TOTAL, total) ||
+	    nla_put_u32(msg, KH_A_RELAY_RATE, kh_relay_rate(kn)) ||
 	    put_watches(msg, kn) || put_stats(msg, kn)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
@@ -222,8 +230,7 @@ static int kh_nl_probe(struct sk_buff *skb, struct genl_info *info)
 	struct kh_net *kn = kh_net(genl_info_net(info));
 	u8 wants[KH_MAX_WANT * KH_KEY_LEN];
 	struct kh_endpoint reflector = {};
-	unsigned int nr_wants = 0;
-	const u8 *pubkey = NULL;
+	struct kh_probe_ask ask = { .wants = wants };
 	u8 nonce[KH_NONCE_LEN];
 	struct nlattr *attr;
 	struct sk_buff *msg;
@@ -243,18 +250,24 @@ static int kh_nl_probe(struct sk_buff *skb, struct genl_info *info)
 	nlmsg_for_each_attr(attr, info->nlhdr, GENL_HDRLEN, rem) {
 		if (nla_type(attr) != KH_A_WANT)
 			continue;
-		if (nr_wants == KH_MAX_WANT) {
+		if (ask.nr_wants == KH_MAX_WANT) {
 			NL_SET_ERR_MSG_ATTR(info->extack, attr,
 					    "too many wanted keys in one probe");
 			return -E2BIG;
 		}
-		memcpy(wants + nr_wants++ * KH_KEY_LEN, nla_data(attr),
+		memcpy(wants + ask.nr_wants++ * KH_KEY_LEN, nla_data(attr),
 		       KH_KEY_LEN);
 	}
 	if (info->attrs[KH_A_PUBKEY])
-		pubkey = nla_data(info->attrs[KH_A_PUBKEY]);
-	if (nr_wants && !pubkey) {
-		NL_SET_ERR_MSG(info->extack, "wanted keys need KH_A_PUBKEY");
+		ask.pubkey = nla_data(info->attrs[KH_A_PUBKEY]);
+	if (info->attrs[KH_A_RELAY])
+		ask.relay = nla_data(info->attrs[KH_A_RELAY]);
+	if (info->attrs[KH_A_RELAY_END])
+		ask.relay_end = nla_data(info->attrs[KH_A_RELAY_END]);
+	ask.alt = nla_get_flag(info->attrs[KH_A_ALT_PORT]);
+	if ((ask.nr_wants || ask.relay || ask.relay_end) && !ask.pubkey) {
+		NL_SET_ERR_MSG(info->extack,
+			       "wanted keys and relays need KH_A_PUBKEY");
 		return -EINVAL;
 	}
 	attr = info->attrs[KH_A_REFLECTOR];
@@ -263,13 +276,12 @@ static int kh_nl_probe(struct sk_buff *skb, struct genl_info *info)
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-	ret = kh_reflect_probe(kn, port, &reflector, pubkey, wants, nr_wants,
-			       nla_get_flag(info->attrs[KH_A_ALT_PORT]), nonce);
+	ret = kh_reflect_probe(kn, port, &reflector, &ask, nonce);
 	if (ret) {
 		nlmsg_free(msg);
 		if (ret == -ENOKEY)
 			NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KH_A_PORT],
-					    "no mesh key on this port: records and answers from another port need one");
+					    "no mesh key on this port: records, relays and answers from another port need one");
 		else
 			NL_SET_ERR_MSG_ATTR(info->extack, attr,
 					    "could not send the probe: no route?");
@@ -464,10 +476,12 @@ static int kh_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr **a = info->attrs;
 
 	if (!a[KH_A_MAX_RECORDS] && !a[KH_A_RECORD_TTL] && !a[KH_A_RL_RATE] &&
-	    !a[KH_A_RL_BURST] && !a[KH_A_RL_TOTAL]) {
+	    !a[KH_A_RL_BURST] && !a[KH_A_RL_TOTAL] && !a[KH_A_RELAY_RATE]) {
 		NL_SET_ERR_MSG(info->extack, "nothing to set");
 		return -EINVAL;
 	}
+	if (a[KH_A_RELAY_RATE])
+		kh_relay_set_rate(kn, nla_get_u32(a[KH_A_RELAY_RATE]));
 	kh_records_set_limits(kn, attr_u32_or_0(a[KH_A_MAX_RECORDS]),
 			      attr_u32_or_0(a[KH_A_RECORD_TTL]));
 	kh_ratelimit_set(kn, attr_u32_or_0(a[KH_A_RL_RATE]),

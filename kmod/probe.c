@@ -92,6 +92,20 @@ static bool field_ok(struct kh_probe_msg *msg, u8 ftype, const u8 *val,
 			return false;
 		msg->alt_port = true;
 		return true;
+	case KH_PF_RELAY:
+	case KH_PF_RELAY_END:
+		/*
+		 * Parsed without the MAC too, so that an unauthenticated
+		 * one can be counted as refused.
+		 */
+		if (msg->type != KH_PROBE_REQUEST || flen != KH_KEY_LEN ||
+		    (ftype == KH_PF_RELAY ? msg->relay : msg->relay_end))
+			return false;
+		if (ftype == KH_PF_RELAY)
+			msg->relay = val;
+		else
+			msg->relay_end = val;
+		return true;
 	case KH_PF_MAC:
 		if (!auth || !last || flen != KH_MAC_LEN)
 			return false;

@@ -155,6 +155,8 @@ void kh_records_flush(struct kh_net *kn)
 {
 	flush(kn, true);
 	kh_reflect_forget_given(kn);
+	/* A relay stands on the records of both its peers. */
+	kh_relay_flush(kn);
 }
 
 /*

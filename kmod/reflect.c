@@ -190,9 +190,17 @@ static void answer(struct kh_net *kn, const struct kh_flow *flow,
 		       key ? KH_PROBE_F_AUTH : 0, req->nonce);
 	ep_to_addr(&flow->remote, &obs);
 	kh_probe_put_observed(&w, &obs);
+	/* A relay only for a sender that says who it is, under the key. */
+	if ((req->relay || req->relay_end) && (!key || !req->pubkey))
+		kh_stat_inc(kn, KH_STAT_RELAY_REFUSED);
 	if (key) {
 		if (req->pubkey)
 			observe(kn, flow, req->pubkey);
+		if (req->pubkey && req->relay_end)
+			kh_relay_end(kn, flow->lport, req->pubkey,
+				     req->relay_end);
+		if (req->pubkey && req->relay)
+			kh_relay_grant(kn, flow, req->pubkey, req->relay);
 		while (kh_probe_next_field(req, &off, &type, &val, &vlen)) {
 			struct kh_record rec;
 
@@ -487,9 +495,8 @@ void kh_reflect_rx(struct kh_net *kn, const struct kh_flow *flow,
  * it can tell its answer from others.
  */
 int kh_reflect_probe(struct kh_net *kn, __be16 lport,
-		     const struct kh_endpoint *reflector, const u8 *pubkey,
-		     const u8 *wants, unsigned int nr_wants, bool alt,
-		     u8 *nonce)
+		     const struct kh_endpoint *reflector,
+		     const struct kh_probe_ask *ask, u8 *nonce)
 {
 	struct kh_flow flow = { .remote = *reflector, .lport = lport };
 	struct kh_probe_writer w;
@@ -507,8 +514,9 @@ int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 	get_random_bytes(nonce, KH_NONCE_LEN);
 
 	rcu_read_lock();
-	key = pubkey ? kh_hook_key(kn, lport) : NULL;
-	if ((nr_wants || alt) && !key) {
+	key = ask->pubkey ? kh_hook_key(kn, lport) : NULL;
+	if ((ask->nr_wants || ask->alt || ask->relay || ask->relay_end) &&
+	    !key) {
 		rcu_read_unlock();
 		kfree(buf);
 		return -ENOKEY;
@@ -516,12 +524,17 @@ int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 	kh_probe_start(&w, buf, KH_PROBE_MAX_LEN, KH_PROBE_REQUEST,
 		       key ? KH_PROBE_F_AUTH : 0, nonce);
 	if (key) {
-		kh_probe_put(&w, KH_PF_PUBKEY, pubkey, KH_KEY_LEN);
-		for (i = 0; i < nr_wants; i++)
-			kh_probe_put(&w, KH_PF_WANT, wants + i * KH_KEY_LEN,
-				     KH_KEY_LEN);
-		if (alt)
+		kh_probe_put(&w, KH_PF_PUBKEY, ask->pubkey, KH_KEY_LEN);
+		for (i = 0; i < ask->nr_wants; i++)
+			kh_probe_put(&w, KH_PF_WANT,
+				     ask->wants + i * KH_KEY_LEN, KH_KEY_LEN);
+		if (ask->alt)
 			kh_probe_put(&w, KH_PF_ALT_PORT, NULL, 0);
+		if (ask->relay)
+			kh_probe_put(&w, KH_PF_RELAY, ask->relay, KH_KEY_LEN);
+		if (ask->relay_end)
+			kh_probe_put(&w, KH_PF_RELAY_END, ask->relay_end,
+				     KH_KEY_LEN);
 	}
 	len = kh_probe_finish(&w, KH_PROBE_REQ_MIN_LEN);
 	if (len && key)
@@ -553,7 +566,7 @@ int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 	if (slot->reflector.addr.sa_family == AF_INET6)
 		slot->reflector.addr6.sin6_scope_id = 0;
 	slot->lport = lport;
-	slot->alt = alt;
+	slot->alt = ask->alt;
 	slot->sent_ns = now;
 	slot->state = KH_PENDING_SENT;
 	spin_unlock_bh(&kn->probe_lock);

@@ -30,6 +30,7 @@
 #define KH_PENDING_TIMEOUT_MS	10000
 #define KH_MAX_STARTS		32	/* safe starts held at once, per netns */
 #define KH_START_MAX_HOLD_MS	600000
+#define KH_RELAY_GRANT_S	120	/* a relay grant lasts, unless renewed */
 
 /* KH_A_RECORD_FLAGS */
 #define KH_RECORD_F_WAITING	0x01	/* the peer has our endpoint and holds
@@ -57,7 +58,11 @@
  *	KH_A_PUBKEY (our WireGuard public key), KH_A_WANT (repeated, at most
  *	KH_MAX_WANT: keys whose records we ask for), KH_A_ALT_PORT (flag:
  *	the reflector answers from the port after its own; needs the mesh key,
- *	else ENOKEY; the answer is matched by the reflector's address alone).
+ *	else ENOKEY; the answer is matched by the reflector's address alone),
+ *	KH_A_RELAY (a peer's public key: the reflector is asked to relay
+ *	WireGuard's packets between us and that peer for KH_RELAY_GRANT_S;
+ *	needs KH_A_PUBKEY and the mesh key, else EINVAL or ENOKEY),
+ *	KH_A_RELAY_END (a peer's public key: stop relaying between us).
  *	Send a probe request from KH_A_PORT to the reflector; with a mesh key
  *	on the port and KH_A_PUBKEY it is authenticated, carries the keys and
  *	wants, and the answer brings back the records the reflector holds.
@@ -80,7 +85,9 @@
  *	KH_A_MAX_RECORDS, KH_A_RECORD_TTL (seconds): limits of the table;
  *	KH_A_RL_RATE, KH_A_RL_BURST, KH_A_RL_TOTAL: how many requests are
  *	answered (per source address, IPv6 per /64, and in all); the rest is
- *	dropped and counted.  At least one of them, else EINVAL.  A lower maximum removes nothing;
+ *	dropped and counted.  KH_A_RELAY_RATE: bytes per second one relayed
+ *	peer may send through this namespace (the burst is one second's
+ *	worth).  At least one of them, else EINVAL.  A lower maximum removes nothing;
  *	it refuses new records until the table is below it.
  *
  * Records: what this namespace knows about where WireGuard peers are.
@@ -110,6 +117,12 @@
  *	same endpoint again replaces its hold; at most KH_MAX_STARTS at once
  *	(ENOSPC).  A record flagged KH_RECORD_F_WAITING tells that the peer
  *	holds already: it is our turn to send.
+ *
+ * Relay: a reflector relays WireGuard's own packets, still encrypted,
+ * between two peers that both asked it to (KH_A_RELAY in a probe, under the
+ * mesh key) and whose records it holds.  A handshake initiation is told by
+ * its mac1, keyed by the responder's public key, the rest by the receiver
+ * index that the handshake set up.  No plaintext, no port of its own.
  */
 enum kh_cmd {
 	KH_CMD_UNSPEC,
@@ -164,6 +177,9 @@ enum kh_attr {
 	KH_A_START_TTL,		/* u8: 1..255 */
 	KH_A_START_HOLD_MS,	/* u32: 1..KH_START_MAX_HOLD_MS */
 	KH_A_ALT_PORT,		/* flag */
+	KH_A_RELAY,		/* KH_KEY_LEN bytes: relay to this peer */
+	KH_A_RELAY_END,		/* KH_KEY_LEN bytes: stop relaying to it */
+	KH_A_RELAY_RATE,	/* u32: bytes per second per relayed peer */
 
 	__KH_A_MAX
 };
@@ -207,6 +223,17 @@ enum kh_stat {
 	KH_STAT_DROP_REPLAY,		/* answer or update seen before */
 	KH_STAT_START_CLAMPED,		/* packets sent with a start's TTL */
 	KH_STAT_START_RELEASED,		/* starts ended by the peer's packet */
+	KH_STAT_RELAY_GRANTED,		/* relay requests granted or renewed */
+	KH_STAT_RELAY_REFUSED,		/* relay requests not authenticated,
+					 * for a peer without a record, or
+					 * with every grant slot taken
+					 */
+	KH_STAT_RELAY_PACKETS,		/* WireGuard packets relayed */
+	KH_STAT_RELAY_BYTES,		/* their UDP payload bytes */
+	KH_STAT_RELAY_LIMITED,		/* dropped over KH_A_RELAY_RATE */
+	KH_STAT_RELAY_NO_PEER,		/* initiation to a granted peer that
+					 * has not asked for the relay itself
+					 */
 
 	__KH_STAT_MAX
 };
@@ -296,6 +323,11 @@ enum kh_probe_field {
 				 * from the port after the one it came to
 				 * (a filtering check for the asker's NAT)
 				 */
+	KH_PF_RELAY = 11,	/* a peer's key, in a request: relay between
+				 * the sender (KH_PF_PUBKEY) and that peer;
+				 * honoured only under the mesh key
+				 */
+	KH_PF_RELAY_END = 12,	/* a peer's key, in a request: stop that */
 };
 
 #define KH_PF_SEQ_LEN		8
