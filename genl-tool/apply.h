@@ -44,6 +44,18 @@ enum apply_start {
 	APPLY_START_FIRST,	/* the peer holds; we send first */
 };
 
+/*
+ * The relay: a peer whose probes get no answer from its record's endpoint
+ * within --relay-after is relayed by a reflector; sync keeps probing and
+ * goes back to the direct path when one answers.
+ */
+#define APPLY_DEFAULT_RELAY_AFTER_MS	3000
+
+enum apply_path {
+	APPLY_PATH_DIRECT,	/* the record's endpoint */
+	APPLY_PATH_RELAYED,	/* through the reflector in new_ep */
+};
+
 struct change {
 	uint8_t key[KH_KEY_LEN];
 	struct sockaddr_storage old_ep;	/* ss_family 0: none */
@@ -51,6 +63,7 @@ struct change {
 	struct sockaddr_storage via;	/* the reflector; ss_family 0: none */
 	uint8_t source;			/* enum kh_source */
 	uint8_t start;			/* enum apply_start */
+	uint8_t path;			/* enum apply_path */
 };
 
 enum apply_verdict apply_decide(const struct sockaddr_storage *rec_ep,

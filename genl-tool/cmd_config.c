@@ -12,17 +12,19 @@
 #define MAX_RECORDS_MAX		1048576
 #define RECORD_TTL_MAX		86400
 #define RL_MAX			10000000
+#define RELAY_RATE_MAX		1000000000
 
 static const struct setting {
 	const char *name;
-	uint32_t max;
+	uint32_t min, max;
 	size_t off;		/* in struct kh_config */
 } settings[] = {
-	{ "max-records", MAX_RECORDS_MAX, offsetof(struct kh_config, max_records) },
-	{ "record-ttl", RECORD_TTL_MAX, offsetof(struct kh_config, record_ttl) },
-	{ "rate", RL_MAX, offsetof(struct kh_config, rl_rate) },
-	{ "burst", RL_MAX, offsetof(struct kh_config, rl_burst) },
-	{ "total-rate", RL_MAX, offsetof(struct kh_config, rl_total) },
+	{ "max-records", 1, MAX_RECORDS_MAX, offsetof(struct kh_config, max_records) },
+	{ "record-ttl", 1, RECORD_TTL_MAX, offsetof(struct kh_config, record_ttl) },
+	{ "rate", 1, RL_MAX, offsetof(struct kh_config, rl_rate) },
+	{ "burst", 1, RL_MAX, offsetof(struct kh_config, rl_burst) },
+	{ "total-rate", 1, RL_MAX, offsetof(struct kh_config, rl_total) },
+	{ "relay-rate", 1500, RELAY_RATE_MAX, offsetof(struct kh_config, relay_rate) },
 };
 
 static int show(struct khnl *nl, bool json)
@@ -42,14 +44,15 @@ static int show(struct khnl *nl, bool json)
 	}
 	if (json)
 		printf("{\"max_records\":%u,\"record_ttl\":%u,\"records\":%u,"
-		       "\"rate\":%u,\"burst\":%u,\"total_rate\":%u}\n",
+		       "\"rate\":%u,\"burst\":%u,\"total_rate\":%u,"
+		       "\"relay_rate\":%u}\n",
 		       st.max_records, st.record_ttl, st.records, st.rl_rate,
-		       st.rl_burst, st.rl_total);
+		       st.rl_burst, st.rl_total, st.relay_rate);
 	else
 		printf("max-records %u\nrecord-ttl %u\nrecords %u\n"
-		       "rate %u\nburst %u\ntotal-rate %u\n",
+		       "rate %u\nburst %u\ntotal-rate %u\nrelay-rate %u\n",
 		       st.max_records, st.record_ttl, st.records, st.rl_rate,
-		       st.rl_burst, st.rl_total);
+		       st.rl_burst, st.rl_total, st.relay_rate);
 	kh_status_free(&st);
 	return fflush(stdout) ? 1 : 0;
 }
@@ -79,9 +82,9 @@ static int run(const struct cmd *cmd, int argc, char **argv)
 		field = (uint32_t *)((char *)&cfg + settings[s].off);
 		if (*field)
 			return cmd_usage_error(cmd, "%s given twice", what);
-		if (parse_u32(val, 1, settings[s].max, field))
-			return cmd_usage_error(cmd, "%s must be 1 to %u", what,
-					       settings[s].max);
+		if (parse_u32(val, settings[s].min, settings[s].max, field))
+			return cmd_usage_error(cmd, "%s must be %u to %u", what,
+					       settings[s].min, settings[s].max);
 		any = true;
 	}
 
@@ -103,7 +106,7 @@ static int run(const struct cmd *cmd, int argc, char **argv)
 
 const struct cmd cmd_config = {
 	.name = "config",
-	.args = "[max-records N] [record-ttl SECONDS] [rate N] [burst N] [total-rate N] [-j]",
+	.args = "[max-records N] [record-ttl SECONDS] [rate N] [burst N] [total-rate N] [relay-rate BYTES] [-j]",
 	.summary = "show or set the limits of the record table and of the answers",
 	.help =
 	"  max-records N        keep at most N records (1 to 1048576); a new\n"
@@ -116,9 +119,13 @@ const struct cmd cmd_config = {
 	"                       default 5\n"
 	"  total-rate N         requests answered per second in this network\n"
 	"                       namespace, all sources together; default 10000\n"
+	"  relay-rate BYTES     bytes per second one peer may send through this\n"
+	"                       namespace's relay (1500 to 1000000000; the burst\n"
+	"                       is one second's worth); default 4194304\n"
 	"  -j, --json           print JSON\n"
 	"\n"
-	"Requests over a limit get no answer and are counted in drop_ratelimit.\n"
+	"Requests over a limit get no answer and are counted in drop_ratelimit;\n"
+	"relayed packets over it are dropped and counted in relay_limited.\n"
 	"Prints the limits in force and the number of records, after setting.\n",
 	.run = run,
 };

@@ -81,6 +81,10 @@ static void print_json(const struct kh_status *st, const int *dev_ports)
 		       st->rl_burst, st->rl_total);
 	else
 		fputs("null", stdout);
+	if (st->relay_rate)
+		printf(",\"relay_rate\":%u", st->relay_rate);
+	else
+		fputs(",\"relay_rate\":null", stdout);
 	fputs(",\"counters\":{", stdout);
 	for (i = 0; i < st->n_counters; i++) {
 		if (i)
@@ -127,6 +131,8 @@ static void print_human(const struct kh_status *st, const int *dev_ports)
 	if (st->has_ratelimit)
 		printf("answers: %u/s per source (burst %u), %u/s in all\n",
 		       st->rl_rate, st->rl_burst, st->rl_total);
+	if (st->relay_rate)
+		printf("relay: %u bytes/s per peer\n", st->relay_rate);
 	puts("counters:");
 	for (i = 0; i < st->n_counters; i++) {
 		fputs("  ", stdout);

@@ -27,6 +27,7 @@
 #define PROBES			3	/* sends per probe, as khctl probe */
 #define DEFAULT_TIMEOUT_MS	2000
 #define MAX_TIMEOUT_MS		3600000
+#define MAX_RELAY_AFTER_MS	600000
 #define DEFAULT_INTERVAL_S	25
 #define MAX_INTERVAL_S		86400
 /*
@@ -73,6 +74,16 @@ struct sent {
 	bool in_flight;
 };
 
+/* A peer whose path is checked: see check_paths(). */
+struct path {
+	size_t peer;			/* in dev->peers */
+	struct kh_record rec;
+	ssize_t relay;			/* the reflector relaying it, or -1 */
+	uint8_t nonce[PROBES][KH_NONCE_LEN];
+	int sends;
+	bool answered;
+};
+
 struct sync {
 	/* options */
 	const char *name;
@@ -83,6 +94,7 @@ struct sync {
 	bool has_key;			/* a mesh key on the port */
 	uint32_t interval_s, timeout_ms;
 	uint8_t start_ttl;		/* 0: no safe start */
+	uint32_t relay_after_ms;	/* 0: never relay */
 
 	struct khnl nl;
 	struct nl_sock *ev;
@@ -109,6 +121,10 @@ struct sync {
 	struct kh_record *pending;
 	size_t n_pending, cap_pending;
 	bool lost;
+
+	/* the paths being checked */
+	struct path *paths;
+	size_t n_paths;
 };
 
 static uint64_t now_us(void)
@@ -218,6 +234,18 @@ static int plan(struct sync *s)
 		for (i = 0; i < dev->n_peers; i++) {
 			if (!endpoint_is_unicast(&dev->peers[i].endpoint))
 				continue;
+			/*
+			 * Relayed peers have their reflector's endpoint: one
+			 * reflector, asked about everyone (which peer is it?).
+			 */
+			for (j = 0; j < s->n_refl; j++)
+				if (sockaddr_same(&s->refl[j].addr,
+						  &dev->peers[i].endpoint))
+					break;
+			if (j < s->n_refl) {
+				s->refl[j].skip = NONE;
+				continue;
+			}
 			s->refl[s->n_refl].addr = dev->peers[i].endpoint;
 			s->refl[s->n_refl++].skip = i;
 		}
@@ -470,6 +498,23 @@ static int add_change(struct sync *s, const struct change *ch)
 	return 0;
 }
 
+/*
+ * A peer whose endpoint is a reflector's, not its record's: relayed.  Its
+ * record is for check_paths() to try, never to set over the relay.
+ */
+static bool relayed(const struct sync *s, const struct wg_peer *p,
+		    const struct kh_record *rec)
+{
+	size_t i;
+
+	if (sockaddr_same(&rec->endpoint, &p->endpoint))
+		return false;
+	for (i = 0; i < s->n_refl; i++)
+		if (sockaddr_same(&s->refl[i].addr, &p->endpoint))
+			return true;
+	return false;
+}
+
 /* Steps 4 and 5: every peer's record, applied.  Failures are printed. */
 static int apply_all(struct sync *s)
 {
@@ -484,7 +529,7 @@ static int apply_all(struct sync *s)
 		struct wg_peer *p = &s->dev->peers[i];
 
 		ret = kh_get_peer(&s->nl, p->public_key, &rec);
-		if (ret == -ENOENT)
+		if (ret == -ENOENT || (!ret && relayed(s, p, &rec)))
 			continue;
 		if (ret) {
 			key_to_base64(key, p->public_key);
@@ -670,8 +715,322 @@ static void report_silence(const struct sync *s)
 	kh_err("no reflector answered: %s", list);
 }
 
+static int on_watch_event(struct nl_msg *msg, void *arg);
+
+/* The reflector of this round at addr, or -1. */
+static ssize_t reflector_at(const struct sync *s,
+			    const struct sockaddr_storage *addr)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_refl; i++)
+		if (sockaddr_same(&s->refl[i].addr, addr))
+			return (ssize_t)i;
+	return -1;
+}
+
+/* A reflector that can relay for us: it answered under the mesh key. */
+static bool can_relay(const struct reflector *r)
+{
+	return r->answered && r->auth;
+}
+
+/* An order on endpoints: family, address, port. */
+static int endpoint_cmp(const struct sockaddr_storage *a,
+			const struct sockaddr_storage *b)
+{
+	const struct sockaddr_in *a4 = (const void *)a, *b4 = (const void *)b;
+	const struct sockaddr_in6 *a6 = (const void *)a, *b6 = (const void *)b;
+	int c;
+
+	if (a->ss_family != b->ss_family)
+		return a->ss_family < b->ss_family ? -1 : 1;
+	if (a->ss_family == AF_INET) {
+		c = memcmp(&a4->sin_addr, &b4->sin_addr, sizeof(a4->sin_addr));
+		return c ? c : ntohs(a4->sin_port) - ntohs(b4->sin_port);
+	}
+	c = memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr));
+	return c ? c : ntohs(a6->sin6_port) - ntohs(b6->sin6_port);
+}
+
 /*
- * One round, steps 1 to 6.  0: done; -errno: it could not start (printed);
+ * Which reflector relays pa's peer: of those that answered under the mesh
+ * key, the lowest endpoint (never the peer itself).  The peer, asking the
+ * same reflectors, picks the same one: a relay needs both to ask it.
+ * -1: none.
+ */
+static ssize_t pick_relay(const struct sync *s, const struct path *pa)
+{
+	ssize_t best = -1;
+	size_t j;
+
+	for (j = 0; j < s->n_refl; j++)
+		if (can_relay(&s->refl[j]) &&
+		    !sockaddr_same(&s->refl[j].addr, &pa->rec.endpoint) &&
+		    (best < 0 || endpoint_cmp(&s->refl[j].addr,
+					      &s->refl[best].addr) < 0))
+			best = (ssize_t)j;
+	return best;
+}
+
+static void say_change(struct sync *s, const struct change *ch, bool in_round)
+{
+	if (in_round) {
+		if (add_change(s, ch))
+			kh_err("%s", strerror(ENOMEM));
+		return;
+	}
+	if (s->json) {
+		fputs("{\"event\":\"change\",\"device\":", stdout);
+		json_print_string(stdout, s->name);
+		putchar(',');
+		print_change_json(ch);
+		puts("}");
+	} else {
+		print_change(s->name, ch);
+	}
+	fflush(stdout);
+}
+
+static int on_path_event(struct nl_msg *msg, void *arg)
+{
+	struct sync *s = arg;
+	struct kh_reflection ev;
+	size_t i;
+	int k;
+
+	if (nlmsg_hdr(msg)->nlmsg_type != s->nl.kh_family)
+		return 0;
+	/* records that change meanwhile are for the watch loop */
+	if (kh_msg_cmd(msg) == KH_CMD_PEER_EVENT)
+		return s->watch ? on_watch_event(msg, arg) : 0;
+	if (kh_msg_cmd(msg) != KH_CMD_REFLECTION ||
+	    kh_parse_reflection(msg, &ev) || !ev.has_nonce)
+		return 0;
+	for (i = 0; i < s->n_paths; i++)
+		for (k = 0; k < s->paths[i].sends; k++)
+			if (!memcmp(s->paths[i].nonce[k], ev.nonce,
+				    KH_NONCE_LEN))
+				s->paths[i].answered = true;
+	return 0;
+}
+
+/*
+ * Probe every path from DEV's port, PROBES times over relay_after_ms: an
+ * answer from the peer's module means the direct path works both ways.
+ */
+static int probe_paths(struct sync *s)
+{
+	uint64_t start = now_us(), now, next, step, deadline;
+	const struct wg_device *dev = s->dev;
+	size_t i, left;
+	bool readable;
+	int ret;
+
+	step = (uint64_t)s->relay_after_ms * 1000 / PROBES;
+	deadline = start + (uint64_t)s->relay_after_ms * 1000;
+	next = start;
+	while (!s->stop) {
+		now = now_us();
+		left = 0;
+		for (i = 0; i < s->n_paths; i++)
+			left += !s->paths[i].answered;
+		if (!left || now >= deadline)
+			return 0;
+		if (now >= next) {
+			for (i = 0; i < s->n_paths; i++) {
+				struct path *pa = &s->paths[i];
+
+				if (pa->answered || pa->sends == PROBES)
+					continue;
+				ret = kh_probe_keys(&s->nl, dev->listen_port,
+						    &pa->rec.endpoint,
+						    dev->public_key, NULL, 0,
+						    pa->nonce[pa->sends]);
+				if (fatal(ret))
+					return ret;
+				pa->sends += !ret;
+			}
+			next += step;
+		}
+		ret = wait_fds(s, next < deadline ? next : deadline, now,
+			       &readable);
+		if (ret)
+			return ret;
+		if (!readable)
+			continue;
+		ret = khnl_events_read(s->ev, on_path_event, s);
+		if (ret == -ENOBUFS)
+			s->lost = true;
+		else if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* pa answered: if it was relayed, back to its own endpoint. */
+static void go_direct(struct sync *s, struct path *pa, bool in_round)
+{
+	struct wg_peer *p = &s->dev->peers[pa->peer];
+	const struct reflector *r = &s->refl[pa->relay];
+	uint8_t nonce[KH_NONCE_LEN];
+	struct change ch = { 0 };
+	int ret;
+
+	ret = wg_set_endpoint(&s->nl, s->dev->ifindex, p->public_key,
+			      &pa->rec.endpoint);
+	if (ret) {
+		khnl_perror(&s->nl, ret, "%s: setting a direct endpoint",
+			    s->name);
+		return;
+	}
+	/* stray relayed packets would move WireGuard's endpoint back */
+	kh_probe_relay(&s->nl, s->dev->listen_port, &r->addr,
+		       s->dev->public_key, p->public_key, true, nonce);
+	memcpy(ch.key, p->public_key, KH_KEY_LEN);
+	ch.old_ep = p->endpoint;
+	ch.new_ep = pa->rec.endpoint;
+	ch.via = pa->rec.reflector;
+	ch.source = pa->rec.source;
+	ch.path = APPLY_PATH_DIRECT;
+	p->endpoint = pa->rec.endpoint;
+	say_change(s, &ch, in_round);
+}
+
+/* pa did not answer: relay it (again: a grant runs out unless renewed). */
+static void go_relayed(struct sync *s, struct path *pa, bool in_round)
+{
+	struct wg_peer *p = &s->dev->peers[pa->peer];
+	char key[KEY_B64_LEN + 1];
+	uint8_t nonce[KH_NONCE_LEN];
+	struct change ch = { 0 };
+	const struct reflector *r;
+	ssize_t i;
+	int ret;
+
+	key_to_base64(key, p->public_key);
+	i = pick_relay(s, pa);
+	if (i < 0) {
+		kh_err("%s: %s: no direct path, and no reflector to relay through",
+		       s->name, key);
+		return;
+	}
+	r = &s->refl[i];
+	ret = kh_probe_relay(&s->nl, s->dev->listen_port, &r->addr,
+			     s->dev->public_key, p->public_key, false, nonce);
+	if (ret) {
+		khnl_perror(&s->nl, ret, "%s: asking for a relay to %s",
+			    s->name, key);
+		return;
+	}
+	if (sockaddr_same(&p->endpoint, &r->addr))
+		return;
+	if (apply_restart(p->last_handshake_ms, realtime_ms(),
+			  p->n_allowedips))
+		ret = wg_restart_peer(&s->nl, s->dev->ifindex, p, &r->addr);
+	else
+		ret = wg_set_endpoint(&s->nl, s->dev->ifindex, p->public_key,
+				      &r->addr);
+	if (ret) {
+		khnl_perror(&s->nl, ret, "%s: relaying %s", s->name, key);
+		return;
+	}
+	memcpy(ch.key, p->public_key, KH_KEY_LEN);
+	ch.old_ep = p->endpoint;
+	ch.new_ep = r->addr;
+	ch.via = r->addr;
+	ch.source = pa->rec.source;
+	ch.path = APPLY_PATH_RELAYED;
+	p->endpoint = r->addr;
+	say_change(s, &ch, in_round);
+}
+
+/*
+ * Step 7: the peers (keys, or all with keys NULL) that have a record and
+ * no live session, or are relayed, get probed at their record's endpoint.
+ * An answer: direct (a relayed one goes back).  None within relay_after_ms:
+ * relayed through a reflector that answered this round under the mesh key.
+ */
+static int check_paths(struct sync *s, const struct kh_record *keys,
+		       size_t n_keys, bool in_round)
+{
+	struct wg_device *dev = s->dev;
+	struct wg_device *now_dev = NULL;
+	int64_t now = realtime_ms();
+	size_t i, k;
+	ssize_t r;
+	int ret;
+
+	if (!s->relay_after_ms || !dev->has_public_key || !s->n_refl)
+		return 0;
+	s->paths = calloc(dev->n_peers + 1, sizeof(*s->paths));
+	if (!s->paths)
+		return -ENOMEM;
+	s->n_paths = 0;
+	for (i = 0; i < dev->n_peers; i++) {
+		struct wg_peer *p = &dev->peers[i];
+		struct path *pa = &s->paths[s->n_paths];
+
+		for (k = 0; k < n_keys; k++)
+			if (!memcmp(keys[k].key, p->public_key, KH_KEY_LEN))
+				break;
+		if (keys && k == n_keys)
+			continue;
+		if (kh_get_peer(&s->nl, p->public_key, &pa->rec) ||
+		    !endpoint_is_unicast(&pa->rec.endpoint))
+			continue;
+		pa->relay = reflector_at(s, &p->endpoint);
+		if (!relayed(s, p, &pa->rec)) {
+			if (!apply_no_session(p->last_handshake_ms, now))
+				continue;
+			/* a reflector that answered has its path */
+			r = reflector_at(s, &pa->rec.endpoint);
+			if (r >= 0 && s->refl[r].answered)
+				continue;
+			pa->relay = -1;
+		}
+		pa->peer = i;
+		s->n_paths++;
+	}
+	ret = probe_paths(s);
+	if (ret) {
+		khnl_perror(&s->nl, ret, "%s: probing peers", s->name);
+	} else {
+		if (s->n_paths && open_device(&s->nl, s->name, DEV_NEED_PORT,
+					      &now_dev))
+			now_dev = NULL;
+		for (i = 0; i < s->n_paths && !s->stop; i++) {
+			struct path *pa = &s->paths[i];
+			const struct wg_peer *q;
+
+			if (pa->answered && pa->relay >= 0) {
+				go_direct(s, pa, in_round);
+				continue;
+			}
+			if (pa->answered)
+				continue;
+			/*
+			 * No module answered, yet WireGuard shook hands
+			 * meanwhile, not through a relay: that path works.
+			 */
+			q = now_dev ? wg_find_peer(now_dev,
+						   dev->peers[pa->peer].public_key) :
+				      NULL;
+			if (pa->relay < 0 && q && q->last_handshake_ms >= now &&
+			    !relayed(s, q, &pa->rec))
+				continue;
+			go_relayed(s, pa, in_round);
+		}
+		wg_device_free(now_dev);
+	}
+	free(s->paths);
+	s->paths = NULL;
+	s->n_paths = 0;
+	return ret;
+}
+
+/*
+ * One round, steps 1 to 7.  0: done; -errno: it could not start (printed);
  * ROUND_SILENT or ROUND_FAILED (reported).
  */
 static int sync_round(struct sync *s)
@@ -739,6 +1098,8 @@ static int sync_round(struct sync *s)
 		return fflush(stdout) || ret ? ROUND_FAILED : 0;
 	}
 	ret = apply_all(s);
+	if (check_paths(s, NULL, 0, true))
+		ret = ROUND_FAILED;
 	print_report(s);
 	if (fflush(stdout) || ret)
 		return ROUND_FAILED;
@@ -771,23 +1132,27 @@ static int on_watch_event(struct nl_msg *msg, void *arg)
  */
 static int apply_pending(struct sync *s)
 {
+	struct kh_record *todo = s->pending;
+	size_t i, n = s->n_pending;
 	struct wg_device *dev;
 	struct change ch;
 	int64_t now;
-	size_t i;
 	int ret;
 
+	/* what comes while this runs is for the next call */
+	s->pending = NULL;
+	s->n_pending = s->cap_pending = 0;
 	ret = open_device(&s->nl, s->name, DEV_NEED_PORT, &dev);
 	if (ret) {
-		s->n_pending = 0;
+		free(todo);
 		return ret;
 	}
 	wg_device_free(s->dev);
 	s->dev = dev;
 	now = realtime_ms();
-	for (i = 0; i < s->n_pending; i++) {
-		struct wg_peer *p = wg_find_peer(dev, s->pending[i].key);
-		struct kh_record rec = s->pending[i];
+	for (i = 0; i < n; i++) {
+		struct wg_peer *p = wg_find_peer(dev, todo[i].key);
+		struct kh_record rec = todo[i];
 
 		if (!p)
 			continue;
@@ -795,24 +1160,17 @@ static int apply_pending(struct sync *s)
 		 * The table may know better by now: the peer's own probe
 		 * (source observed) makes a safe start needless.
 		 */
-		if (kh_get_peer(&s->nl, s->pending[i].key, &rec))
-			rec = s->pending[i];
+		if (kh_get_peer(&s->nl, todo[i].key, &rec))
+			rec = todo[i];
+		if (relayed(s, p, &rec))
+			continue;
 		ret = apply_record(&s->nl, dev, p, &rec, now, true,
 				   s->start_ttl, &ch);
-		if (ret <= 0)
-			continue;
-		if (s->json) {
-			fputs("{\"event\":\"change\",\"device\":", stdout);
-			json_print_string(stdout, s->name);
-			putchar(',');
-			print_change_json(&ch);
-			puts("}");
-		} else {
-			print_change(s->name, &ch);
-		}
-		fflush(stdout);
+		if (ret > 0)
+			say_change(s, &ch, false);
 	}
-	s->n_pending = 0;
+	check_paths(s, todo, n, false);
+	free(todo);
 	return 0;
 }
 
@@ -859,7 +1217,8 @@ static int watch_loop(struct sync *s)
 			khnl_perror(NULL, ret, "reading events");
 			return 1;
 		}
-		if (s->n_pending)
+		/* checking paths takes time: records may change meanwhile */
+		while (s->n_pending && !s->stop)
 			apply_pending(s);
 	}
 	return 0;
@@ -892,6 +1251,7 @@ static int parse_args(struct sync *s, const struct cmd *cmd, int argc,
 		{ "interval", required_argument, NULL, 'i' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "start-ttl", required_argument, NULL, 's' },
+		{ "relay-after", required_argument, NULL, 'R' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -899,7 +1259,7 @@ static int parse_args(struct sync *s, const struct cmd *cmd, int argc,
 	uint32_t ttl;
 	int ch, ret;
 
-	while ((ch = getopt_long(argc, argv, ":r:wi:t:s:jh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":r:wi:t:s:R:jh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'r':
 			ret = add_given(s, optarg, cmd);
@@ -924,6 +1284,12 @@ static int parse_args(struct sync *s, const struct cmd *cmd, int argc,
 				return cmd_usage_error(cmd, "start TTL must be 0 to 255");
 			s->start_ttl = (uint8_t)ttl;
 			break;
+		case 'R':
+			if (parse_u32(optarg, 0, MAX_RELAY_AFTER_MS,
+				      &s->relay_after_ms))
+				return cmd_usage_error(cmd, "relay-after must be 0 to %u milliseconds",
+						       MAX_RELAY_AFTER_MS);
+			break;
 		case 'j':
 			s->json = true;
 			break;
@@ -938,8 +1304,9 @@ static int parse_args(struct sync *s, const struct cmd *cmd, int argc,
 		return cmd_usage_error(cmd, argc - optind < 1 ?
 				       "missing argument" : "too many arguments");
 	if (s->netcheck && (s->watch || s->interval_s != DEFAULT_INTERVAL_S ||
-			    s->start_ttl != APPLY_DEFAULT_START_TTL))
-		return cmd_usage_error(cmd, "--watch, --interval and --start-ttl are options of peers sync");
+			    s->start_ttl != APPLY_DEFAULT_START_TTL ||
+			    s->relay_after_ms != APPLY_DEFAULT_RELAY_AFTER_MS))
+		return cmd_usage_error(cmd, "--watch, --interval, --start-ttl and --relay-after are options of peers sync");
 	s->name = argv[optind];
 	return -1;
 }
@@ -951,6 +1318,7 @@ static int run_mode(const struct cmd *cmd, int argc, char **argv,
 		.interval_s = DEFAULT_INTERVAL_S,
 		.timeout_ms = DEFAULT_TIMEOUT_MS,
 		.start_ttl = APPLY_DEFAULT_START_TTL,
+		.relay_after_ms = APPLY_DEFAULT_RELAY_AFTER_MS,
 		.netcheck = netcheck,
 		.sigfd = -1,
 	};
@@ -1015,7 +1383,7 @@ static int run(const struct cmd *cmd, int argc, char **argv)
 
 const struct cmd cmd_peers_sync = {
 	.name = "peers sync",
-	.args = "DEV [--reflector ADDR:PORT]... [--watch] [--interval S] [--timeout MS] [--start-ttl N] [-j]",
+	.args = "DEV [--reflector ADDR:PORT]... [--watch] [--interval S] [--timeout MS] [--start-ttl N] [--relay-after MS] [-j]",
 	.summary = "find DEV's peers through reflectors and set their endpoints",
 	.help =
 	"  -r, --reflector ADDR:PORT  ask this reflector (repeat for more); by\n"
@@ -1028,6 +1396,8 @@ const struct cmd cmd_peers_sync = {
 	"                      2000); unanswered probes are sent again twice in it\n"
 	"  -s, --start-ttl N   safe start with this TTL (default 2; 0: none), see\n"
 	"                      below\n"
+	"  -R, --relay-after MS  relay a peer whose endpoint does not answer in\n"
+	"                      this time (default 3000; 0: never), see below\n"
 	"  -j, --json          one JSON object per round (and per change between\n"
 	"                      rounds with --watch), one per line\n"
 	"\n"
@@ -1049,7 +1419,17 @@ const struct cmd cmd_peers_sync = {
 	"arrives.  The reflector tells the other side that the peer holds; that\n"
 	"side waits 1 s and sends.  The TTL must pass every NAT router of our\n"
 	"own and die before the far ones: 2 passes one; add one for each more\n"
-	"(a carrier NAT behind the home router: 3).\n",
+	"(a carrier NAT behind the home router: 3).\n"
+	"\n"
+	"Then every peer with a record and no live session, and every relayed\n"
+	"peer, is probed at its record's endpoint.  An answer (the peer's module)\n"
+	"means a direct path: a relayed peer goes back to it, and the reflector\n"
+	"is told to stop.  No answer within --relay-after: a reflector that\n"
+	"answered under the mesh key (the lowest address: the peer picks the same)\n"
+	"is asked to relay, and the peer's endpoint becomes the reflector's.  It forwards WireGuard's packets still encrypted, only\n"
+	"when both peers asked, for 120 s per request: keep sync running\n"
+	"(--watch) for a relayed peer.  A silent relay is replaced in the next\n"
+	"round by another reflector.\n",
 	.run = run,
 };
 

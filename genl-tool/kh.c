@@ -38,6 +38,7 @@ static struct nla_policy kh_policy[KH_A_MAX + 1] = {
 	[KH_A_RL_RATE]	 = { .type = NLA_U32, .maxlen = 4 },
 	[KH_A_RL_BURST]	 = { .type = NLA_U32, .maxlen = 4 },
 	[KH_A_RL_TOTAL]	 = { .type = NLA_U32, .maxlen = 4 },
+	[KH_A_RELAY_RATE] = { .type = NLA_U32, .maxlen = 4 },
 };
 
 /* A dump that raced a change of the table is read again, this often. */
@@ -72,6 +73,12 @@ static const char *const stat_names[] = {
 	[KH_STAT_DROP_REPLAY]		= "drop_replay",
 	[KH_STAT_START_CLAMPED]		= "start_clamped",
 	[KH_STAT_START_RELEASED]	= "start_released",
+	[KH_STAT_RELAY_GRANTED]		= "relay_granted",
+	[KH_STAT_RELAY_REFUSED]		= "relay_refused",
+	[KH_STAT_RELAY_PACKETS]		= "relay_packets",
+	[KH_STAT_RELAY_BYTES]		= "relay_bytes",
+	[KH_STAT_RELAY_LIMITED]		= "relay_limited",
+	[KH_STAT_RELAY_NO_PEER]		= "relay_no_peer",
 };
 
 /* NULL for counters newer than this khctl. */
@@ -194,6 +201,9 @@ int kh_parse_status(struct nl_msg *msg, void *arg)
 		st->rl_total = nla_get_u32(tb[KH_A_RL_TOTAL]);
 		st->has_ratelimit = true;
 	}
+	/* 0: a module without the relay */
+	if (tb[KH_A_RELAY_RATE])
+		st->relay_rate = nla_get_u32(tb[KH_A_RELAY_RATE]);
 	/* KH_A_WATCH repeats, and the parse above kept only the last */
 	nla_for_each_attr(a, genlmsg_attrdata(genlmsg_hdr(nlh), 0),
 			  genlmsg_attrlen(genlmsg_hdr(nlh), 0), rem) {
@@ -368,6 +378,36 @@ int kh_probe_alt(struct khnl *nl, uint16_t port,
 	return ret;
 }
 
+/*
+ * Ask the reflector to relay WireGuard's packets between us (pubkey) and
+ * peer, or with end, to stop.  Authenticated: needs the mesh key on our
+ * port (-ENOKEY).  Whether it was granted shows only on the reflector.
+ */
+int kh_probe_relay(struct khnl *nl, uint16_t port,
+		   const struct sockaddr_storage *reflector,
+		   const uint8_t *pubkey, const uint8_t peer[KH_KEY_LEN],
+		   bool end, uint8_t nonce[KH_NONCE_LEN])
+{
+	struct probe_reply pr = { .nonce = nonce };
+	struct nl_msg *msg;
+	int ret;
+
+	if (!pubkey)
+		return -EINVAL;
+	msg = kh_probe_msg(nl->kh_family, port, reflector, pubkey, NULL, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put(msg, end ? KH_A_RELAY_END : KH_A_RELAY, KH_KEY_LEN,
+		    peer) < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	ret = khnl_request(nl, msg, parse_probe_reply, &pr);
+	if (!ret && !pr.seen)
+		ret = -EBADMSG;
+	return ret;
+}
+
 /* All zeros removes the key.  The message is wiped before it is freed. */
 int kh_set_key(struct khnl *nl, uint16_t port, const uint8_t key[KH_KEY_LEN])
 {
@@ -409,7 +449,8 @@ int kh_set_config(struct khnl *nl, const struct kh_config *cfg)
 	    put_nonzero(msg, KH_A_RECORD_TTL, cfg->record_ttl) < 0 ||
 	    put_nonzero(msg, KH_A_RL_RATE, cfg->rl_rate) < 0 ||
 	    put_nonzero(msg, KH_A_RL_BURST, cfg->rl_burst) < 0 ||
-	    put_nonzero(msg, KH_A_RL_TOTAL, cfg->rl_total) < 0) {
+	    put_nonzero(msg, KH_A_RL_TOTAL, cfg->rl_total) < 0 ||
+	    put_nonzero(msg, KH_A_RELAY_RATE, cfg->relay_rate) < 0) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}

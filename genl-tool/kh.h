@@ -30,6 +30,7 @@ struct kh_status {
 	uint32_t records, max_records, record_ttl;
 	bool has_ratelimit;		/* the three below were sent */
 	uint32_t rl_rate, rl_burst, rl_total;
+	uint32_t relay_rate;		/* 0: not sent (an older module) */
 	struct kh_watch *watches;
 	size_t n_watches;
 	struct kh_counter *counters;
@@ -89,11 +90,16 @@ int kh_probe_keys(struct khnl *nl, uint16_t port,
 int kh_probe_alt(struct khnl *nl, uint16_t port,
 		 const struct sockaddr_storage *reflector,
 		 const uint8_t *pubkey, uint8_t nonce[KH_NONCE_LEN]);
+int kh_probe_relay(struct khnl *nl, uint16_t port,
+		   const struct sockaddr_storage *reflector,
+		   const uint8_t *pubkey, const uint8_t peer[KH_KEY_LEN],
+		   bool end, uint8_t nonce[KH_NONCE_LEN]);
 int kh_set_key(struct khnl *nl, uint16_t port, const uint8_t key[KH_KEY_LEN]);
 /* What KH_CMD_SET_CONFIG sets; 0 leaves a value as it is. */
 struct kh_config {
 	uint32_t max_records, record_ttl;
 	uint32_t rl_rate, rl_burst, rl_total;
+	uint32_t relay_rate;
 };
 
 int kh_set_config(struct khnl *nl, const struct kh_config *cfg);

@@ -63,6 +63,8 @@ void print_change(const char *name, const struct change *ch)
 		printf(" (%s via %s)", kh_source_name(ch->source), via);
 	else
 		printf(" (%s)", kh_source_name(ch->source));
+	if (ch->path == APPLY_PATH_RELAYED)
+		fputs(", relayed: no direct path answered", stdout);
 	if (ch->start == APPLY_START_HOLD)
 		fputs(", safe start: we hold, the peer sends first", stdout);
 	else if (ch->start == APPLY_START_FIRST)
@@ -93,6 +95,8 @@ void print_change_json(const struct change *ch)
 	print_endpoint_json(&ch->new_ep);
 	fputs(",\"via\":", stdout);
 	print_endpoint_json(&ch->via);
+	printf(",\"path\":\"%s\"", ch->path == APPLY_PATH_RELAYED ?
+	       "relayed" : "direct");
 	fputs(",\"start\":", stdout);
 	if (start_name(ch->start))
 		printf("\"%s\"", start_name(ch->start));
