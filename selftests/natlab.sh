@@ -171,6 +171,31 @@ natlab_world() {
 	nat_mesh_wg
 }
 
+# natlab_r2 PEER...: a second reflector R2 at 198.51.100.2 (tunnel
+# 198.51.100.140), on a link of its own to the WAN router, watching its
+# port; each PEER (a, b) has it as a peer with its endpoint.
+natlab_r2() {
+	local h addr
+
+	nat_ns r2
+	veth wan r20 r2 eth0
+	ip -n "$(ns_name wan)" addr add 198.51.100.126/32 dev r20
+	ip -n "$(ns_name wan)" route add 198.51.100.2/32 dev r20
+	ip -n "$(ns_name r2)" addr add 198.51.100.2/32 dev eth0
+	ip -n "$(ns_name r2)" route add 198.51.100.126/32 dev eth0
+	ip -n "$(ns_name r2)" route add default via 198.51.100.126 dev eth0
+	wg_dev r2 wg0 51820 198.51.100.140/25
+	for h in "$@"; do
+		case $h in
+		a) addr=198.51.100.130 ;;
+		b) addr=198.51.100.131 ;;
+		esac
+		wg_peer "$h" wg0 r2 wg0 198.51.100.140/32 198.51.100.2:51820
+		wg_peer r2 wg0 "$h" wg0 "$addr/32"
+	done
+	kh r2 reflect enable wg0 >/dev/null
+}
+
 # natlab_reset: as after the lab was built, NAT kinds aside.
 natlab_reset() {
 	nat_reset hra cga hrb cgb

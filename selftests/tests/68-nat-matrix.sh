@@ -6,7 +6,9 @@
 # runs "khctl peers sync --watch", the second syncs once; then A pings B
 # through the tunnel.  Prints one row per run: the pair, who synced first,
 # the path, the method, the time from the second sync to the first ping
-# answered; asserts the expected path of each pair.  The suite runs a
+# answered; asserts the expected path of each pair: direct, or relayed
+# through R where no direct path is practical (a symmetric NAT against one
+# that filters by port; birthday probing is not built).  The suite runs a
 # subset; "make matrix" runs every pair (KH_MATRIX=full).
 # kh-timeout: 900
 . "$(dirname "$0")/../lib.sh"
@@ -22,7 +24,7 @@ expect() {
 	case "$1 $2" in
 	"sym home" | "home sym" | "sym open" | "open sym" | "sym cgnat" | \
 	"cgnat sym" | "sym sym")
-		echo none ;;
+		echo relayed ;;
 	*) echo direct ;;
 	esac
 }
@@ -54,6 +56,7 @@ run() {
 		t1=${EPOCHREALTIME/./}
 		ms=$(( (t1 - t0) / 1000 ))
 		path=direct
+		[ "$(nat_wg_endpoint a b)" != "$NAT_R4:51820" ] || path=relayed
 	fi
 	# Off its expected path: what each side did and what the NATs hold.
 	if [ "$path" != "$(expect "$ka" "$kb")" ]; then
@@ -68,7 +71,7 @@ run() {
 		done
 		for n in cga cgb; do echo "-- $n"; ns "$n" conntrack -L 2>/dev/null; done
 	fi
-	if [ "$path" = direct ]; then
+	if [ "$path" != none ]; then
 		ns b ping -c 3 -i 0.2 -W 1 198.51.100.130 >/dev/null ||
 			fail "$ka/$kb ($first first): A reaches B but B loses pings to A"
 	fi
@@ -92,8 +95,8 @@ rows() {
 
 	if [ "${KH_MATRIX:-quick}" != full ]; then
 		printf '%s\n' "home open a" "home open b" "open cgnat a" \
-			"open cgnat b" "open open a" "none open b" "1to1 sym a" \
-			"home sym a"
+			"open open a" "none open b" "1to1 sym a" "home sym a" \
+			"sym sym a"
 		return
 	fi
 	kinds=(${KH_MATRIX_KINDS:-$NATLAB_KINDS})

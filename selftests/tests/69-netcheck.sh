@@ -13,18 +13,7 @@
 . "$(dirname "$0")/../natlab.sh"
 
 natlab_world
-# R2 at 198.51.100.2, on a link of its own to the WAN router.
-nat_ns r2
-veth wan r20 r2 eth0
-ip -n "$(ns_name wan)" addr add 198.51.100.126/32 dev r20
-ip -n "$(ns_name wan)" route add 198.51.100.2/32 dev r20
-ip -n "$(ns_name r2)" addr add 198.51.100.2/32 dev eth0
-ip -n "$(ns_name r2)" route add 198.51.100.126/32 dev eth0
-ip -n "$(ns_name r2)" route add default via 198.51.100.126 dev eth0
-wg_dev r2 wg0 51820 198.51.100.140/25
-wg_peer a wg0 r2 wg0 198.51.100.140/32 198.51.100.2:51820
-wg_peer r2 wg0 a wg0 198.51.100.130/32
-kh r2 reflect enable wg0 >/dev/null
+natlab_r2 a
 
 # check KIND JQ_FILTER WHAT
 check() {

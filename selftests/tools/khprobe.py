@@ -7,6 +7,9 @@ source address and port can be forged.
   khprobe.py flood DST PORT SECONDS [SRC...]   requests, valid and garbage
   khprobe.py answer SRC SPORT DST DPORT NONCEHEX OBSADDR OBSPORT
   khprobe.py update SRC SPORT DST DPORT KEYFILE SEQ PUBKEY ADDR PORT [--badmac]
+  khprobe.py relay SRC SPORT DST DPORT PUBKEY PEER [KEYFILE [--badmac]]
+                                               a relay request: without
+                                               KEYFILE unauthenticated
   khprobe.py raw SRC SPORT DST DPORT HEX       any payload
   khprobe.py sniff IFACE SECONDS TYPE          hex of the first message of TYPE
 """
@@ -21,7 +24,8 @@ import time
 MAGIC = 0x6b687201
 REQUEST, ANSWER, UPDATE = 1, 2, 3
 F_AUTH = 1
-PF_PAD, PF_OBS4, PF_REC4, PF_MAC, PF_SEQ = 0, 1, 5, 7, 8
+PF_PAD, PF_OBS4, PF_PUBKEY, PF_REC4, PF_MAC, PF_SEQ = 0, 1, 3, 5, 7, 8
+PF_RELAY = 11
 
 
 def field(t, v):
@@ -106,6 +110,20 @@ def main():
                       [field(PF_SEQ, struct.pack(">Q", int(seq))), field(PF_REC4, rec)], key)
         if "--badmac" in a:
             msg = msg[:-1] + bytes([msg[-1] ^ 1])
+        send_raw(src, int(sport), dst, int(dport), msg)
+    elif cmd == "relay":
+        src, sport, dst, dport, pub, peer = a[:6]
+        relay = field(PF_RELAY, base64.b64decode(peer))
+        if len(a) > 6:
+            key = base64.b64decode(open(a[6]).read().strip())
+            msg = message(REQUEST, F_AUTH, os.urandom(16),
+                          [field(PF_PUBKEY, base64.b64decode(pub)), relay,
+                           field(PF_PAD, bytes(18))], key)
+            if "--badmac" in a:
+                msg = msg[:-1] + bytes([msg[-1] ^ 1])
+        else:
+            # a public key needs the MAC: without, the relay field alone
+            msg = message(REQUEST, 0, os.urandom(16), [relay, field(PF_PAD, bytes(18))])
         send_raw(src, int(sport), dst, int(dport), msg)
     elif cmd == "raw":
         send_raw(a[0], int(a[1]), a[2], int(a[3]), bytes.fromhex(a[4]))
