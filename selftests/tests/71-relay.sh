@@ -5,7 +5,7 @@
 # reflectors under the mesh key.  The peers must get relayed through the
 # lower of the two (R), ping each other, and R's wire must carry WireGuard
 # data messages only (no inner ICMP).  Forged and unauthenticated relay
-# requests are refused and counted.  R stops: both fail over to R2.  The
+# requests are refused and counted; the rate limit drops and counts.  R stops: both fail over to R2.  The
 # NATs become ones that allow a direct path: both go direct.
 # kh-timeout: 400
 . "$(dirname "$0")/../lib.sh"
@@ -98,6 +98,20 @@ ns a ping -c 2 -i 0.2 -W 1 198.51.100.131 >/dev/null ||
 	fail "after forged relay requests, the relay lost A's pings"
 [ "$(kh_status r .counters.relay_packets)" -gt "$before" ] ||
 	fail "after forged relay requests, R relays nothing"
+
+# The rate limit: 1500 bytes/s per peer lets about one large ping a second
+# through; the rest is dropped and counted.
+limited=$(kh_status r .counters.relay_limited)
+kh r config relay-rate 1500 >/dev/null
+got=$(ns a ping -c 10 -i 0.1 -W 1 -s 1200 198.51.100.131 2>/dev/null |
+	awk '/received/ { print $4 }')
+kh r config relay-rate 4194304 >/dev/null
+dropped=$(( $(kh_status r .counters.relay_limited) - limited ))
+echo "relay-rate 1500: $got of 10 large pings answered, $dropped packets dropped"
+[ "$dropped" -gt 0 ] && [ "${got:-0}" -lt 10 ] ||
+	fail "relay-rate 1500: expected drops, got $got of 10 answered, $dropped dropped"
+ns a ping -c 2 -i 0.2 -W 1 198.51.100.131 >/dev/null ||
+	fail "relay-rate back to the default: pings lost"
 
 # R stops: the next round finds it silent; both move to R2.
 kh r reflect disable wg0 >/dev/null

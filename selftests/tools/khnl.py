@@ -33,7 +33,7 @@ CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 1, 2
  A_ENDPOINT, A_NONCE, A_RTT_US, A_AGE_MS, A_AUTH, A_KEY, A_PUBKEY, A_WANT,
  A_SOURCE, A_EXPIRES_MS, A_RECORD_TTL, A_MAX_RECORDS, A_RECORDS, A_EVENT,
  A_RL_RATE, A_RL_BURST, A_RL_TOTAL, A_RECORD_FLAGS, A_START_TTL,
- A_START_HOLD_MS) = range(1, 28)
+ A_START_HOLD_MS, A_ALT_PORT, A_RELAY, A_RELAY_END, A_RELAY_RATE) = range(1, 32)
 
 
 def attr(t, v):
@@ -147,6 +147,15 @@ BAD = [
     ("config ttl of a week", SET_CONFIG, attr(A_RECORD_TTL, u32(7 * 86400)), errno.ERANGE),
     ("config rate 0", SET_CONFIG, attr(A_RL_RATE, u32(0)), errno.ERANGE),
     ("config rate as u16", SET_CONFIG, attr(A_RL_RATE, u16(5)), errno.EINVAL),
+    ("config relay rate below a packet", SET_CONFIG, attr(A_RELAY_RATE, u32(1499)), errno.ERANGE),
+    ("config relay rate past the maximum", SET_CONFIG, attr(A_RELAY_RATE, u32(1000000001)),
+     errno.ERANGE),
+    ("probe asking a relay to a 31-byte key", PROBE, attr(A_PORT, u16(51820))
+     + attr(A_REFLECTOR, sin("192.0.2.1", 51820)) + attr(A_RELAY, KEY[:31]), errno.ERANGE),
+    ("probe ending a relay to a 33-byte key", PROBE, attr(A_PORT, u16(51820))
+     + attr(A_REFLECTOR, sin("192.0.2.1", 51820)) + attr(A_RELAY_END, KEY + b"x"), errno.ERANGE),
+    ("probe with a flag for another port that has a value", PROBE, attr(A_PORT, u16(51820))
+     + attr(A_REFLECTOR, sin("192.0.2.1", 51820)) + attr(A_ALT_PORT, b"x"), errno.ERANGE),
     ("get peer without a key", GET_PEER, b"", errno.EINVAL),
     ("get peer with a short key", GET_PEER, attr(A_PUBKEY, KEY[:16]), errno.ERANGE),
     ("get an unknown peer", GET_PEER, attr(A_PUBKEY, KEY), errno.ENOENT),

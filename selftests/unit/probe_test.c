@@ -191,7 +191,8 @@ static void test_auth(void)
 {
 	static const u8 a4[4] = { 203, 0, 113, 2 };
 	static const u8 a6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
-	u8 key[KH_KEY_LEN], buf[KH_PROBE_MAX_LEN], c[KH_PROBE_MAX_LEN];
+	u8 key[KH_KEY_LEN], other[KH_KEY_LEN];
+	u8 buf[KH_PROBE_MAX_LEN], c[KH_PROBE_MAX_LEN];
 	struct kh_probe_addr v4 = { KH_PF_OBSERVED_V4, {0}, 40000 };
 	struct kh_probe_addr v6 = { KH_PF_OBSERVED_V6, {0}, 51820 };
 	struct kh_probe_writer w;
@@ -357,6 +358,47 @@ static void test_auth(void)
 	len = kh_probe_finish(&w, KH_PROBE_REQ_MIN_LEN);
 	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
 	      "an unauthenticated request for another port is malformed");
+
+	/*
+	 * Relay requests: a key, once each, in requests only; parsed without
+	 * the MAC too, so that the module can count them as refused.
+	 */
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put(&w, KH_PF_PUBKEY, key, KH_KEY_LEN);
+	kh_probe_put(&w, KH_PF_RELAY, key, KH_KEY_LEN);
+	memset(other, 0x5a, sizeof(other));
+	kh_probe_put(&w, KH_PF_RELAY_END, other, KH_KEY_LEN);
+	len = kh_probe_finish(&w, KH_PROBE_REQ_MIN_LEN);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_OK && m.relay &&
+	      !memcmp(m.relay, key, KH_KEY_LEN) && m.relay_end &&
+	      !memcmp(m.relay_end, other, KH_KEY_LEN),
+	      "a relay request and a relay end parse, each with its key");
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_REQUEST, 0, nonce);
+	kh_probe_put(&w, KH_PF_RELAY, key, KH_KEY_LEN);
+	len = kh_probe_finish(&w, KH_PROBE_REQ_MIN_LEN);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_OK && m.relay && !m.mac,
+	      "an unauthenticated relay request parses, without a MAC");
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put(&w, KH_PF_RELAY, key, KH_KEY_LEN);
+	kh_probe_put(&w, KH_PF_RELAY, key, KH_KEY_LEN);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
+	      "two relay requests in one message are malformed");
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put(&w, KH_PF_RELAY_END, key, KH_KEY_LEN - 1);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
+	      "a relay end with a short key is malformed");
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_ANSWER, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put_observed(&w, &v4);
+	kh_probe_put(&w, KH_PF_RELAY, key, KH_KEY_LEN);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
+	      "a relay request in an answer is malformed");
 }
 
 /* Random bytes behind a valid header: never a crash (ASan watches). */
