@@ -46,11 +46,41 @@ static int dump(struct khnl *nl, struct kh_records *recs)
 	return 0;
 }
 
+/*
+ * The path to peer: relayed when WireGuard has, instead of the record's
+ * endpoint, the endpoint of another peer of dev (a reflector: peers sync
+ * relays that way); *relay is that peer.  Else direct, or none without an
+ * endpoint at all.
+ */
+static const char *path_of(const struct wg_device *dev,
+			   const struct wg_peer *peer,
+			   const struct kh_record *rec,
+			   const struct wg_peer **relay)
+{
+	size_t i;
+
+	*relay = NULL;
+	if (!peer->endpoint.ss_family)
+		return "none";
+	if (sockaddr_same(&peer->endpoint, &rec->endpoint))
+		return "direct";
+	for (i = 0; i < dev->n_peers; i++) {
+		const struct wg_peer *p = &dev->peers[i];
+
+		if (p != peer && sockaddr_same(&p->endpoint, &peer->endpoint)) {
+			*relay = p;
+			return "relayed";
+		}
+	}
+	return "direct";
+}
+
 /* The JSON array of list -j and export: one object per line. */
 static void print_records_json(const struct kh_records *recs,
 			       const struct wg_device *dev)
 {
 	const struct wg_peer *peer = NULL;
+	char key[KEY_B64_LEN + 1];
 	bool first = true;
 	size_t i;
 
@@ -64,8 +94,18 @@ static void print_records_json(const struct kh_records *recs,
 		first = false;
 		print_record_json(rec);
 		if (dev) {
+			const struct wg_peer *relay;
+			const char *path = path_of(dev, peer, rec, &relay);
+
 			fputs(",\"wg_endpoint\":", stdout);
 			print_endpoint_json(&peer->endpoint);
+			printf(",\"path\":\"%s\",\"relay\":", path);
+			if (relay) {
+				key_to_base64(key, relay->public_key);
+				printf("\"%s\"", key);
+			} else {
+				fputs("null", stdout);
+			}
 		}
 		putchar('}');
 	}
@@ -76,7 +116,7 @@ static void print_records(const struct kh_records *recs,
 			  const struct wg_device *dev)
 {
 	const struct wg_peer *peer = NULL;
-	char ep[ENDPOINT_STRLEN];
+	char ep[ENDPOINT_STRLEN], key[KEY_B64_LEN + 1];
 	size_t i;
 
 	for (i = 0; i < recs->n; i++) {
@@ -86,10 +126,17 @@ static void print_records(const struct kh_records *recs,
 			continue;
 		print_record(rec);
 		if (dev) {
+			const struct wg_peer *relay;
+			const char *path = path_of(dev, peer, rec, &relay);
+
 			if (!peer->endpoint.ss_family ||
 			    format_endpoint(&peer->endpoint, ep, sizeof(ep)))
 				strcpy(ep, "(none)");
-			printf("  wg endpoint %s", ep);
+			printf("  wg endpoint %s  path %s", ep, path);
+			if (relay) {
+				key_to_base64(key, relay->public_key);
+				printf(" via %s", key);
+			}
 		}
 		putchar('\n');
 	}
@@ -534,7 +581,9 @@ static const struct cmd cmd_peers_list = {
 	.summary = "list the peer endpoint records",
 	.help =
 	"  DEV          only the records of DEV's peers, with the endpoint that\n"
-	"               WireGuard has for each\n"
+	"               WireGuard has for each and the path: direct, relayed\n"
+	"               via the peer (a reflector) whose endpoint WireGuard has\n"
+	"               instead of the record's, or none\n"
 	"  -j, --json   print a JSON array, one record per line\n"
 	"\n"
 	"One line per record: KEY  ENDPOINT  SOURCE [via REFLECTOR]  age  expires.\n"

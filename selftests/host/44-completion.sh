@@ -41,12 +41,12 @@ khctl key |generate set clear
 khctl key set |wg0 wg1
 khctl key set wg0 $tmp/dir/|$tmp/dir/mesh.key
 khctl key set wg0 -|- -j --json -h --help
-khctl config |max-records record-ttl rate burst total-rate
+khctl config |max-records record-ttl rate burst total-rate relay-rate
 khctl config rate 5 b|burst
 khctl config rate |
 khctl peers |list show delete flush push pull sync export import
 khctl peers sync |wg0 wg1
-khctl peers sync wg0 --|--reflector --watch --interval --timeout --start-ttl --json --help
+khctl peers sync wg0 --|--reflector --watch --interval --timeout --start-ttl --relay-after --json --help
 khctl peers sync wg0 --reflector |198.51.100.1:51820
 khctl peers sync wg0 -w --interval |
 khctl netcheck |wg0 wg1
