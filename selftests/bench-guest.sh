@@ -8,6 +8,7 @@
 #   bench-guest.sh [--quick] LOADGEN
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/nat.sh"
+. "$(dirname "$0")/natlab.sh"
 
 quick=0
 [ "${1:-}" = --quick ] && { quick=1; shift; }
@@ -15,8 +16,11 @@ LOADGEN=${1:?usage: bench-guest.sh [--quick] LOADGEN}
 KHNL=$KH_REPO/selftests/tools/khnl.py
 if [ "$quick" = 1 ]; then
 	ROUNDS=1 IPERF_S=1 REFLECT_S=1 SYNC_INTERVAL=4 RECORDS=2000
+	COLLISIONS="home open a" TRIALS=1 NAT_IPERF=256K
 else
 	ROUNDS=5 IPERF_S=5 REFLECT_S=3 SYNC_INTERVAL=25 RECORDS=100000
+	COLLISIONS="home open a,home open b,open cgnat a,open cgnat b"
+	TRIALS=10 NAT_IPERF=4M
 fi
 GENERATORS=$(nproc)
 log() { echo "bench: $*" >&2; }
@@ -233,10 +237,58 @@ bench_table() {
 	ns_delete_all
 }
 
+# 5. The NAT lab (natlab.sh).  Each collision pair (a router that lets
+# new WAN packets in, "open", against one whose NAT filters by port) TRIALS
+# times in each order: how often the path comes up, with the safe start vs
+# without (--start-ttl 0).  Then TCP through the relay (symmetric NAT on
+# both sides) vs over a direct path (no NAT).
+bench_nat() {
+	local pairs pair runs=0 with=0 without=0 r ttl relayed=() direct=()
+
+	natlab_world
+	IFS=, read -ra pairs <<<"$COLLISIONS"
+	for pair in "${pairs[@]}"; do
+		for r in $(seq "$TRIALS"); do
+			for ttl in 3 0; do
+				natlab_pair $pair "$ttl"
+				natlab_pair_end
+				log "nat $pair first, start ttl $ttl, run $r: $NATLAB_PATH ($NATLAB_MS ms)"
+				[ "$NATLAB_PATH" = direct ] || continue
+				if [ "$ttl" = 3 ]; then
+					with=$((with + 1))
+				else
+					without=$((without + 1))
+				fi
+			done
+			runs=$((runs + 1))
+		done
+	done
+	row "Collision pairs that come up, of $runs runs each (${COLLISIONS//,/; } first; safe start vs none)" \
+		"$with" "$without" "$(ratio "$with" "$without")" "$runs"
+	for r in $(seq "$ROUNDS"); do
+		natlab_pair sym sym a
+		[ "$NATLAB_PATH" = relayed ] || fail "sym/sym: $NATLAB_PATH, not relayed"
+		relayed+=("$(natlab_iperf "$NAT_IPERF")")
+		natlab_pair_end
+		natlab_pair none none a
+		[ "$NATLAB_PATH" = direct ] || fail "none/none: $NATLAB_PATH, not direct"
+		direct+=("$(natlab_iperf "$NAT_IPERF")")
+		natlab_pair_end
+		log "nat round $r: relayed ${relayed[-1]}, direct ${direct[-1]} Mbit/s"
+	done
+	local sr sd
+	sr=$(stats "${relayed[@]}") sd=$(stats "${direct[@]}")
+	row "Relayed TCP over WireGuard in the NAT lab, Mbit/s, $NAT_IPERF per round (through R vs direct)" \
+		"$(fmt "$sr")" "$(fmt "$sd")" "$(ratio "${sr%% *}" "${sd%% *}")" \
+		"relay-rate caps a peer at 4 MiB/s (33.5 Mbit/s)"
+	ns_delete_all
+}
+
 bench_tunnel
 bench_reflect
 bench_direct
 bench_table
+bench_nat
 
 echo "| Benchmark | ours: median [min-max] | baseline: median [min-max] | ratio | target |"
 echo "| --- | --- | --- | --- | --- |"

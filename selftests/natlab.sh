@@ -200,3 +200,53 @@ natlab_r2() {
 natlab_reset() {
 	nat_reset hra cga hrb cgb
 }
+
+# natlab_pair KIND_A KIND_B FIRST [START_TTL]: one run of the lab, from
+# scratch (natlab_reset): A behind KIND_A, B behind KIND_B; FIRST (a or b)
+# runs "khctl peers sync --watch", the other syncs once, then A pings B
+# for up to NATLAB_WAIT_S (default 10) seconds.  START_TTL: the safe start's
+# (default 3: every site has two routers, hr and cg; 0: none).  Sets
+# NATLAB_PATH (direct, relayed through R, or none), NATLAB_MS (from the
+# second sync to the first ping answered, or -) and NATLAB_PID (the
+# --watch process, for natlab_pair_end); both sides' output is in
+# $KH_TMP/watch.log and $KH_TMP/sync.log.
+natlab_pair() {
+	local ka=$1 kb=$2 first=$3 ttl=${4:-3} second=b t0 t1
+
+	[ "$first" = a ] || second=a
+	natlab_kind a "$ka"
+	natlab_kind b "$kb"
+	natlab_reset
+	NATLAB_PATH=none NATLAB_MS=-
+	ns "$first" "$KHCTL" peers sync wg0 --watch --interval 300 -j \
+		--start-ttl "$ttl" >"$KH_TMP/watch.log" 2>&1 &
+	NATLAB_PID=$!
+	# The first side's round is over when R holds its record.
+	wait_for "kh r peers show wg0 $(wg_pub "$first" wg0) >/dev/null 2>&1" 10 ||
+		fail "$ka/$kb: $first's first sync round did not reach R"
+	t0=${EPOCHREALTIME/./}
+	kh "$second" peers sync wg0 -j --start-ttl "$ttl" \
+		>"$KH_TMP/sync.log" 2>&1 ||
+		fail "$ka/$kb: $second's sync failed: $(cat "$KH_TMP/sync.log")"
+	if ns a ping -c 1 -i 0.2 -w "${NATLAB_WAIT_S:-10}" -W 1 198.51.100.131 \
+		>/dev/null 2>&1; then
+		t1=${EPOCHREALTIME/./}
+		NATLAB_MS=$(( (t1 - t0) / 1000 ))
+		NATLAB_PATH=direct
+		[ "$(nat_wg_endpoint a b)" != "$NAT_R4:51820" ] || NATLAB_PATH=relayed
+	fi
+}
+
+# natlab_pair_end: stop the --watch side of the last natlab_pair.
+natlab_pair_end() {
+	kill "$NATLAB_PID" 2>/dev/null || true
+	wait "$NATLAB_PID" 2>/dev/null || true
+}
+
+# natlab_iperf BYTES: TCP from A to B through the tunnel; prints Mbit/s.
+natlab_iperf() {
+	ns b iperf3 -s -1 -D -I "$KH_TMP/iperf.pid" >/dev/null
+	wait_for "grep -q :5201 <<<\"\$(ns b ss -ltn)\"" 5 || fail "no iperf3 server in B"
+	ns a iperf3 -c 198.51.100.131 -n "$1" -J |
+		jq '.end.sum_received.bits_per_second / 1e6 * 10 | floor / 10'
+}

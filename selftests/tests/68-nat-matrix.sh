@@ -6,7 +6,8 @@
 # runs "khctl peers sync --watch", the second syncs once; then A pings B
 # through the tunnel.  Prints one row per run: the pair, who synced first,
 # the path, the method, the time from the second sync to the first ping
-# answered; asserts the expected path of each pair: direct, or relayed
+# answered (a pair gets 10 s: WireGuard retries a handshake after 5 s), and
+# a 512 KiB iperf3 transfer over the path in Mbit/s; asserts the expected path of each pair: direct, or relayed
 # through R where no direct path is practical (a symmetric NAT against one
 # that filters by port; birthday probing is not built).  The suite runs a
 # subset; "make matrix" runs every pair (KH_MATRIX=full).
@@ -14,10 +15,6 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
 . "$(dirname "$0")/../natlab.sh"
-
-# How long a pair may take to pass its first ping before it counts as
-# "none".  WireGuard retries a handshake after 5 s.
-WAIT_S=10
 
 # expect KIND_A KIND_B: the path this pair must take.
 expect() {
@@ -29,35 +26,13 @@ expect() {
 	esac
 }
 
-# The safe start's TTL must pass the site's own routers and die at the
-# next: every site of the lab has two (hr and cg), then the WAN router.
-START_TTL=3
-
 # run KIND_A KIND_B FIRST: one row; sets $row_path.
 run() {
-	local ka=$1 kb=$2 first=$3 second pid t0 t1 ms=- path=none
+	local ka=$1 kb=$2 first=$3 second=b mbit=- path
 
-	second=b
 	[ "$first" = a ] || second=a
-	natlab_kind a "$ka"
-	natlab_kind b "$kb"
-	natlab_reset
-	ns "$first" "$KHCTL" peers sync wg0 --watch --interval 300 -j \
-		--start-ttl "$START_TTL" >"$KH_TMP/watch.log" 2>&1 &
-	pid=$!
-	# The first side's round is over when R holds its record.
-	wait_for "kh r peers show wg0 $(wg_pub "$first" wg0) >/dev/null 2>&1" 10 ||
-		fail "$ka/$kb: $first's first sync round did not reach R"
-	t0=${EPOCHREALTIME/./}
-	kh "$second" peers sync wg0 -j --start-ttl "$START_TTL" \
-		>"$KH_TMP/sync.log" 2>&1 ||
-		fail "$ka/$kb: $second's sync failed: $(cat "$KH_TMP/sync.log")"
-	if ns a ping -c 1 -i 0.2 -w "$WAIT_S" -W 1 198.51.100.131 >/dev/null 2>&1; then
-		t1=${EPOCHREALTIME/./}
-		ms=$(( (t1 - t0) / 1000 ))
-		path=direct
-		[ "$(nat_wg_endpoint a b)" != "$NAT_R4:51820" ] || path=relayed
-	fi
+	natlab_pair "$ka" "$kb" "$first"
+	path=$NATLAB_PATH
 	# Off its expected path: what each side did and what the NATs hold.
 	if [ "$path" != "$(expect "$ka" "$kb")" ]; then
 		echo "== $ka/$kb, $first first: $path"
@@ -74,22 +49,24 @@ run() {
 	if [ "$path" != none ]; then
 		ns b ping -c 3 -i 0.2 -W 1 198.51.100.130 >/dev/null ||
 			fail "$ka/$kb ($first first): A reaches B but B loses pings to A"
+		mbit=$(natlab_iperf 512K) ||
+			fail "$ka/$kb ($first first): iperf3 over the $path path failed"
 	fi
-	kill "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
+	natlab_pair_end
 	# Which side held, which sent first, as each khctl reported.
 	method=$(cat "$KH_TMP/watch.log" "$KH_TMP/sync.log" |
 		jq -r '(.changes[]?, select(.event? == "change")) | .start // empty' 2>/dev/null |
 		sort -u | paste -sd+)
 	row_path=$path
-	printf '%-6s %-6s %-5s %-7s %-11s %s\n' "$ka" "$kb" "$first" "$path" \
-		"${method:-plain}" "$ms" >>"$KH_TMP/table"
+	printf '%-6s %-6s %-5s %-7s %-11s %-6s %s\n' "$ka" "$kb" "$first" \
+		"$path" "${method:-plain}" "$NATLAB_MS" "$mbit" >>"$KH_TMP/table"
 }
 
 # The rows: "KIND_A KIND_B FIRST".  KH_MATRIX=full (make matrix): every
 # pair of kinds, both orders where one side is "open"; else a set that fits
 # the suite's time: the collision pairs in both orders, and the symmetric
-# NAT against a NAT without port filtering (direct) and with it (none).
+# NAT against a NAT without port filtering (direct), with it (relayed),
+# and against itself (relayed).
 rows() {
 	local kinds i j ka kb
 
@@ -114,7 +91,8 @@ rows() {
 
 natlab_world
 bad=()
-printf '%-6s %-6s %-5s %-7s %-11s %s\n' A B first path start ms >"$KH_TMP/table"
+printf '%-6s %-6s %-5s %-7s %-11s %-6s %s\n' A B first path start ms Mbit/s \
+	>"$KH_TMP/table"
 while read -r ka kb first; do
 	run "$ka" "$kb" "$first"
 	want=$(expect "$ka" "$kb")

@@ -55,6 +55,16 @@ ns b ping -c 3 -i 0.2 -W 1 198.51.100.130 >/dev/null ||
 echo "relayed through R: $(nat_wg_endpoint a b)"
 grep -q '"path":"relayed"' "$KH_TMP/a.log" ||
 	fail "A's sync did not report the relayed path: $(cat "$KH_TMP/a.log")"
+# path_is NS PEER PATH [RELAY_NS]: as peers list NS's wg0 says it.
+path_is() {
+	kh "$1" peers list wg0 -j | jq -e --arg k "$(wg_pub "$2" wg0)" \
+		--arg p "$3" --arg r "${4:+$(wg_pub "${4:-r}" wg0)}" \
+		'.[] | select(.public_key == $k) |
+		 .path == $p and (.relay // "") == $r' >/dev/null
+}
+path_is a b relayed r || fail "peers list: A's path to B is not 'relayed via R': $(kh a peers list wg0)"
+kh a peers list wg0 | grep "path relayed via $(wg_pub r wg0)" >/dev/null ||
+	fail "peers list: no 'path relayed via R' in: $(kh a peers list wg0)"
 
 # On R's wire: WireGuard data messages in and out, never the ping itself
 # (its pattern, "khkh...", would show in clear in a relayed ICMP packet).
@@ -140,4 +150,5 @@ ns a ping -c 3 -i 0.2 -W 1 198.51.100.131 >/dev/null || fail "direct again: ping
 	fail "direct again, yet R2 still relays"
 grep -q '"path":"direct"' "$KH_TMP/a.log" ||
 	fail "A's sync did not report going direct: $(tail -n 5 "$KH_TMP/a.log")"
+path_is a b direct || fail "peers list: A's path to B is not 'direct': $(kh a peers list wg0)"
 echo "direct again: A has B at $(nat_wg_endpoint a b)"

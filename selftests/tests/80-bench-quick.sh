@@ -35,3 +35,7 @@ row "CPU per answer" yes
 row "Time to direct path" yes
 row "Dump " no
 row "Kernel memory per record" no
+row "Relayed TCP over WireGuard" yes
+# Counts, not medians: runs that came up with the safe start and without.
+grep -qE "^\| Collision pairs that come up[^|]*\| [0-9]+ \| [0-9]+ \|" <<<"$out" ||
+	fail "no collision row with two counts: $(grep -F "| Collision" <<<"$out")"
