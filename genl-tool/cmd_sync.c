@@ -82,6 +82,7 @@ struct path {
 	uint8_t nonce[PROBES][KH_NONCE_LEN];
 	int sends;
 	bool answered;
+	bool heard;			/* its own probe came: rec has where from */
 };
 
 struct sync {
@@ -801,9 +802,27 @@ static int on_path_event(struct nl_msg *msg, void *arg)
 
 	if (nlmsg_hdr(msg)->nlmsg_type != s->nl.kh_family)
 		return 0;
-	/* records that change meanwhile are for the watch loop */
-	if (kh_msg_cmd(msg) == KH_CMD_PEER_EVENT)
+	if (kh_msg_cmd(msg) == KH_CMD_PEER_EVENT) {
+		struct kh_record rec;
+
+		/*
+		 * The peer's own probe reached us (a symmetric NAT's fresh
+		 * mapping, say): our answer went back the way it came, so
+		 * that is a direct path, wherever our probes go.
+		 */
+		if (!kh_parse_record(msg, &rec) &&
+		    rec.source == KH_SOURCE_OBSERVED &&
+		    (rec.event == KH_EVENT_ADDED || rec.event == KH_EVENT_CHANGED))
+			for (i = 0; i < s->n_paths; i++)
+				if (!memcmp(s->paths[i].rec.key, rec.key,
+					    KH_KEY_LEN)) {
+					s->paths[i].rec = rec;
+					s->paths[i].answered = true;
+					s->paths[i].heard = true;
+				}
+		/* records that change meanwhile are for the watch loop too */
 		return s->watch ? on_watch_event(msg, arg) : 0;
+	}
 	if (kh_msg_cmd(msg) != KH_CMD_REFLECTION ||
 	    kh_parse_reflection(msg, &ev) || !ev.has_nonce)
 		return 0;
@@ -895,6 +914,25 @@ static void go_direct(struct sync *s, struct path *pa, bool in_round)
 	ch.path = APPLY_PATH_DIRECT;
 	p->endpoint = pa->rec.endpoint;
 	say_change(s, &ch, in_round);
+}
+
+/* pa's own probe came from rec's endpoint: set it (a relay ends). */
+static void heard_from(struct sync *s, struct path *pa, bool in_round)
+{
+	struct wg_peer *p = &s->dev->peers[pa->peer];
+	uint8_t nonce[KH_NONCE_LEN];
+	struct change ch;
+
+	if (pa->relay >= 0)
+		kh_probe_relay(&s->nl, s->dev->listen_port,
+			       &s->refl[pa->relay].addr, s->dev->public_key,
+			       p->public_key, true, nonce);
+	/* a relayed peer has a fresh handshake: set it whatever apply says */
+	if (pa->relay >= 0)
+		p->last_handshake_ms = 0;
+	if (apply_record(&s->nl, s->dev, p, &pa->rec, realtime_ms(), false,
+			 s->start_ttl, &ch) > 0)
+		say_change(s, &ch, in_round);
 }
 
 /* pa did not answer: relay it (again: a grant runs out unless renewed). */
@@ -1003,6 +1041,10 @@ static int check_paths(struct sync *s, const struct kh_record *keys,
 			struct path *pa = &s->paths[i];
 			const struct wg_peer *q;
 
+			if (pa->heard) {
+				heard_from(s, pa, in_round);
+				continue;
+			}
 			if (pa->answered && pa->relay >= 0) {
 				go_direct(s, pa, in_round);
 				continue;
