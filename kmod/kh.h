@@ -199,6 +199,7 @@ struct kh_net {
 	struct kh_relay_session sessions[KH_MAX_RELAY_SESSIONS];
 	int nr_grants;			/* read locklessly by the hooks */
 	u32 relay_rate;
+	unsigned long relay_reap;	/* jiffies: next look for old grants */
 
 	/* The records: allocated with the first one, then kept. */
 	spinlock_t rec_lock;

@@ -144,6 +144,22 @@ void kh_relay_grant(struct kh_net *kn, const struct kh_flow *flow,
 	kh_stat_inc(kn, g ? KH_STAT_RELAY_GRANTED : KH_STAT_RELAY_REFUSED);
 }
 
+/*
+ * Grants that ran out, freed at most once a second: while any is left,
+ * every packet on a watched port pays for the relay's lookups.
+ */
+static void reap(struct kh_net *kn)
+{
+	int i;
+
+	if (time_before(jiffies, kn->relay_reap))
+		return;
+	kn->relay_reap = jiffies + HZ;
+	for (i = 0; i < KH_MAX_GRANTS; i++)
+		if (kn->grants[i].lport && !grant_live(&kn->grants[i]))
+			grant_free(kn, &kn->grants[i]);
+}
+
 /* Stop relaying between @who and @peer, both ways. */
 void kh_relay_end(struct kh_net *kn, __be16 lport, const u8 *who,
 		  const u8 *peer)
@@ -392,6 +408,8 @@ unsigned int kh_relay_rx(struct kh_net *kn, struct sk_buff *skb,
 					get_index(msg + (msg[0] == WG_RESPONSE ?
 							 8 : 4)),
 					out.lport, &from, &out.remote);
+	if (verdict < 0)
+		reap(kn);
 	spin_unlock_bh(&kn->relay_lock);
 	if (verdict < 0)
 		return NF_ACCEPT;
