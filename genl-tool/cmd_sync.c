@@ -83,6 +83,7 @@ struct path {
 	int sends;
 	bool answered;
 	bool heard;			/* its own probe came: rec has where from */
+	bool held;			/* we started it with a hold just now */
 };
 
 struct sync {
@@ -126,6 +127,9 @@ struct sync {
 	/* the paths being checked */
 	struct path *paths;
 	size_t n_paths;
+	/* peers whose start we held, until their path is checked */
+	uint8_t (*held)[KH_KEY_LEN];
+	size_t n_held, cap_held;
 };
 
 static uint64_t now_us(void)
@@ -499,6 +503,37 @@ static int add_change(struct sync *s, const struct change *ch)
 	return 0;
 }
 
+/* Remember a change that started with a hold: see check_paths(). */
+static int note_held(struct sync *s, const struct change *ch)
+{
+	uint8_t (*v)[KH_KEY_LEN];
+
+	if (ch->start != APPLY_START_HOLD)
+		return 0;
+	v = grow(s->held, s->n_held, &s->cap_held, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	s->held = v;
+	memcpy(s->held[s->n_held++], ch->key, KH_KEY_LEN);
+	return 0;
+}
+
+/* Was key's start held?  Forgotten once asked. */
+static bool take_held(struct sync *s, const uint8_t *key)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_held; i++) {
+		if (memcmp(s->held[i], key, KH_KEY_LEN))
+			continue;
+		memmove(s->held[i], s->held[i + 1],
+			(s->n_held - i - 1) * sizeof(*s->held));
+		s->n_held--;
+		return true;
+	}
+	return false;
+}
+
 /*
  * A peer whose endpoint is a reflector's, not its record's: relayed.  Its
  * record is for check_paths() to try, never to set over the relay.
@@ -542,7 +577,7 @@ static int apply_all(struct sync *s)
 				   s->start_ttl, &ch);
 		if (ret < 0)
 			failed = ret;
-		else if (ret && add_change(s, &ch))
+		else if (ret && (add_change(s, &ch) || note_held(s, &ch)))
 			return -ENOMEM;
 	}
 	return failed;
@@ -916,6 +951,27 @@ static void go_direct(struct sync *s, struct path *pa, bool in_round)
 	say_change(s, &ch, in_round);
 }
 
+/*
+ * pa answered after we held its start: the hold is over, but WireGuard's
+ * first initiation died at the start TTL, and with traffic waiting it
+ * tries again only 5 s later.  A peer that has still never shaken hands is
+ * created again (nothing lives to lose): the next packet initiates at once.
+ */
+static void kick(struct sync *s, const struct path *pa,
+		 const struct wg_device *now_dev)
+{
+	const struct wg_peer *q;
+
+	if (!pa->held || !now_dev)
+		return;
+	q = wg_find_peer(now_dev, s->dev->peers[pa->peer].public_key);
+	if (!q || q->last_handshake_ms ||
+	    !sockaddr_same(&q->endpoint, &pa->rec.endpoint) ||
+	    q->n_allowedips > WG_RESTART_MAX_ALLOWEDIPS)
+		return;
+	wg_restart_peer(&s->nl, s->dev->ifindex, q, &q->endpoint);
+}
+
 /* pa's own probe came from rec's endpoint: set it (a relay ends). */
 static void heard_from(struct sync *s, struct path *pa, bool in_round)
 {
@@ -999,8 +1055,10 @@ static int check_paths(struct sync *s, const struct kh_record *keys,
 	ssize_t r;
 	int ret;
 
-	if (!s->relay_after_ms || !dev->has_public_key || !s->n_refl)
+	if (!s->relay_after_ms || !dev->has_public_key || !s->n_refl) {
+		s->n_held = 0;
 		return 0;
+	}
 	s->paths = calloc(dev->n_peers + 1, sizeof(*s->paths));
 	if (!s->paths)
 		return -ENOMEM;
@@ -1028,6 +1086,7 @@ static int check_paths(struct sync *s, const struct kh_record *keys,
 			pa->relay = -1;
 		}
 		pa->peer = i;
+		pa->held = take_held(s, p->public_key);
 		s->n_paths++;
 	}
 	ret = probe_paths(s);
@@ -1049,8 +1108,10 @@ static int check_paths(struct sync *s, const struct kh_record *keys,
 				go_direct(s, pa, in_round);
 				continue;
 			}
-			if (pa->answered)
+			if (pa->answered) {
+				kick(s, pa, now_dev);
 				continue;
+			}
 			/*
 			 * No module answered, yet WireGuard shook hands
 			 * meanwhile, not through a relay: that path works.
@@ -1068,6 +1129,8 @@ static int check_paths(struct sync *s, const struct kh_record *keys,
 	free(s->paths);
 	s->paths = NULL;
 	s->n_paths = 0;
+	/* holds are only news to the check right after them */
+	s->n_held = 0;
 	return ret;
 }
 
@@ -1208,8 +1271,10 @@ static int apply_pending(struct sync *s)
 			continue;
 		ret = apply_record(&s->nl, dev, p, &rec, now, true,
 				   s->start_ttl, &ch);
-		if (ret > 0)
+		if (ret > 0) {
 			say_change(s, &ch, false);
+			note_held(s, &ch);
+		}
 	}
 	check_paths(s, todo, n, false);
 	free(todo);
@@ -1408,6 +1473,7 @@ out:
 	free_round(&s);
 	free(s.changes);
 	free(s.pending);
+	free(s.held);
 	free(s.given);
 	wg_device_free(s.dev);
 	if (s.sigfd >= 0)
