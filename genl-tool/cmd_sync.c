@@ -771,24 +771,6 @@ static bool can_relay(const struct reflector *r)
 	return r->answered && r->auth;
 }
 
-/* An order on endpoints: family, address, port. */
-static int endpoint_cmp(const struct sockaddr_storage *a,
-			const struct sockaddr_storage *b)
-{
-	const struct sockaddr_in *a4 = (const void *)a, *b4 = (const void *)b;
-	const struct sockaddr_in6 *a6 = (const void *)a, *b6 = (const void *)b;
-	int c;
-
-	if (a->ss_family != b->ss_family)
-		return a->ss_family < b->ss_family ? -1 : 1;
-	if (a->ss_family == AF_INET) {
-		c = memcmp(&a4->sin_addr, &b4->sin_addr, sizeof(a4->sin_addr));
-		return c ? c : ntohs(a4->sin_port) - ntohs(b4->sin_port);
-	}
-	c = memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr));
-	return c ? c : ntohs(a6->sin6_port) - ntohs(b6->sin6_port);
-}
-
 /*
  * Which reflector relays pa's peer: of those that answered under the mesh
  * key, the lowest endpoint (never the peer itself).  The peer, asking the
@@ -803,8 +785,8 @@ static ssize_t pick_relay(const struct sync *s, const struct path *pa)
 	for (j = 0; j < s->n_refl; j++)
 		if (can_relay(&s->refl[j]) &&
 		    !sockaddr_same(&s->refl[j].addr, &pa->rec.endpoint) &&
-		    (best < 0 || endpoint_cmp(&s->refl[j].addr,
-					      &s->refl[best].addr) < 0))
+		    (best < 0 || sockaddr_cmp(&s->refl[j].addr,
+					     &s->refl[best].addr) < 0))
 			best = (ssize_t)j;
 	return best;
 }

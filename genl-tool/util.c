@@ -360,6 +360,33 @@ bool sockaddr_same(const struct sockaddr_storage *a,
 }
 
 /*
+ * An order on endpoints, the same on every node: family (IPv4 first), then
+ * address, then port, in network order; the IPv6 scope does not count.
+ */
+int sockaddr_cmp(const struct sockaddr_storage *a,
+		 const struct sockaddr_storage *b)
+{
+	const struct sockaddr_in *a4 = (const void *)a, *b4 = (const void *)b;
+	const struct sockaddr_in6 *a6 = (const void *)a, *b6 = (const void *)b;
+	int c;
+
+	if (a->ss_family != b->ss_family)
+		return a->ss_family == AF_INET ? -1 :
+		       b->ss_family == AF_INET ? 1 :
+		       a->ss_family < b->ss_family ? -1 : 1;
+	if (a->ss_family == AF_INET) {
+		c = memcmp(&a4->sin_addr, &b4->sin_addr, sizeof(a4->sin_addr));
+		return c ? c : memcmp(&a4->sin_port, &b4->sin_port,
+				      sizeof(a4->sin_port));
+	}
+	if (a->ss_family != AF_INET6)
+		return 0;
+	c = memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr));
+	return c ? c : memcmp(&a6->sin6_port, &b6->sin6_port,
+			      sizeof(a6->sin6_port));
+}
+
+/*
  * What the module takes as an endpoint: a unicast address and a port.
  * Checked before sending, so that a bad import changes nothing.
  */

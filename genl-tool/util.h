@@ -28,6 +28,8 @@ int sockaddr_from_bytes(const void *data, size_t len,
 socklen_t sockaddr_len(const struct sockaddr_storage *ss);
 int format_endpoint(const struct sockaddr_storage *ss, char *buf,
 		    size_t size);
+int sockaddr_cmp(const struct sockaddr_storage *a,
+		 const struct sockaddr_storage *b);
 bool sockaddr_same(const struct sockaddr_storage *a,
 		   const struct sockaddr_storage *b);
 bool endpoint_is_unicast(const struct sockaddr_storage *ss);

@@ -367,6 +367,21 @@ static void test_same_unicast(struct tap *t)
 	tap_ok(t, !endpoint_is_unicast(&a), "unicast: not ff02::1");
 	memset(&a, 0, sizeof(a));
 	tap_ok(t, !endpoint_is_unicast(&a), "unicast: not none");
+
+	/* the order both ends of a relay pick their reflector by */
+	parse_endpoint("198.51.100.2:51820", &a, &len, NULL);
+	parse_endpoint("198.51.100.10:1", &b, &len, NULL);
+	tap_ok(t, sockaddr_cmp(&a, &b) < 0 && sockaddr_cmp(&b, &a) > 0,
+	       "cmp: by address as numbers, not as text");
+	parse_endpoint("198.51.100.2:256", &b, &len, NULL);
+	tap_ok(t, sockaddr_cmp(&b, &a) < 0, "cmp: then by port (256 < 51820)");
+	tap_ok(t, sockaddr_cmp(&a, &a) == 0, "cmp: equal");
+	parse_endpoint("[::1]:1", &b, &len, NULL);
+	tap_ok(t, sockaddr_cmp(&a, &b) < 0 && sockaddr_cmp(&b, &a) > 0,
+	       "cmp: IPv4 before IPv6");
+	parse_endpoint("[2001:db8::1]:51820", &a, &len, NULL);
+	b6->sin6_scope_id = 0;
+	tap_ok(t, sockaddr_cmp(&b, &a) < 0, "cmp: IPv6 by address");
 }
 
 int main(void)
