@@ -25,6 +25,11 @@
 #include "wg.h"
 
 #define PROBES			3	/* sends per probe, as khctl probe */
+/*
+ * Sends per path check over --relay-after: often, since a peer that holds
+ * (a safe start) answers only once the other side's packet came.
+ */
+#define PATH_PROBES		12
 #define DEFAULT_TIMEOUT_MS	2000
 #define MAX_TIMEOUT_MS		3600000
 #define MAX_RELAY_AFTER_MS	600000
@@ -79,7 +84,7 @@ struct path {
 	size_t peer;			/* in dev->peers */
 	struct kh_record rec;
 	ssize_t relay;			/* the reflector relaying it, or -1 */
-	uint8_t nonce[PROBES][KH_NONCE_LEN];
+	uint8_t nonce[PATH_PROBES][KH_NONCE_LEN];
 	int sends;
 	bool answered;
 	bool heard;			/* its own probe came: rec has where from */
@@ -852,7 +857,7 @@ static int on_path_event(struct nl_msg *msg, void *arg)
 }
 
 /*
- * Probe every path from DEV's port, PROBES times over relay_after_ms: an
+ * Probe every path from DEV's port, PATH_PROBES times over relay_after_ms: an
  * answer from the peer's module means the direct path works both ways.
  */
 static int probe_paths(struct sync *s)
@@ -863,7 +868,7 @@ static int probe_paths(struct sync *s)
 	bool readable;
 	int ret;
 
-	step = (uint64_t)s->relay_after_ms * 1000 / PROBES;
+	step = (uint64_t)s->relay_after_ms * 1000 / PATH_PROBES;
 	deadline = start + (uint64_t)s->relay_after_ms * 1000;
 	next = start;
 	while (!s->stop) {
@@ -877,7 +882,7 @@ static int probe_paths(struct sync *s)
 			for (i = 0; i < s->n_paths; i++) {
 				struct path *pa = &s->paths[i];
 
-				if (pa->answered || pa->sends == PROBES)
+				if (pa->answered || pa->sends == PATH_PROBES)
 					continue;
 				ret = kh_probe_keys(&s->nl, dev->listen_port,
 						    &pa->rec.endpoint,
@@ -1084,6 +1089,7 @@ static int check_paths(struct sync *s, const struct kh_record *keys,
 
 			if (pa->heard) {
 				heard_from(s, pa, in_round);
+				kick(s, pa, now_dev);
 				continue;
 			}
 			if (pa->answered && pa->relay >= 0) {
