@@ -89,6 +89,8 @@ struct path {
 	bool answered;
 	bool heard;			/* its own probe came: rec has where from */
 	bool held;			/* we started it with a hold just now */
+	bool want_relay;		/* no direct path: relay it */
+	ssize_t via;			/* through this reflector */
 };
 
 struct sync {
@@ -135,6 +137,7 @@ struct sync {
 	/* peers whose start we held, until their path is checked */
 	uint8_t (*held)[KH_KEY_LEN];
 	size_t n_held, cap_held;
+	bool relay_phase;		/* path nonces are relay requests' */
 };
 
 static uint64_t now_us(void)
@@ -848,11 +851,21 @@ static int on_path_event(struct nl_msg *msg, void *arg)
 	if (kh_msg_cmd(msg) != KH_CMD_REFLECTION ||
 	    kh_parse_reflection(msg, &ev) || !ev.has_nonce)
 		return 0;
-	for (i = 0; i < s->n_paths; i++)
-		for (k = 0; k < s->paths[i].sends; k++)
-			if (!memcmp(s->paths[i].nonce[k], ev.nonce,
-				    KH_NONCE_LEN))
-				s->paths[i].answered = true;
+	for (i = 0; i < s->n_paths; i++) {
+		struct path *pa = &s->paths[i];
+
+		for (k = 0; k < pa->sends && k < PATH_PROBES; k++) {
+			if (memcmp(pa->nonce[k], ev.nonce, KH_NONCE_LEN))
+				continue;
+			/* a relay is ready when its answer says so */
+			if (!s->relay_phase ||
+			    (ev.relay_ready &&
+			     !memcmp(ev.relay,
+				     s->dev->peers[pa->peer].public_key,
+				     KH_KEY_LEN)))
+				pa->answered = true;
+		}
+	}
 	return 0;
 }
 
@@ -978,30 +991,100 @@ static void heard_from(struct sync *s, struct path *pa, bool in_round)
 		say_change(s, &ch, in_round);
 }
 
-/* pa did not answer: relay it (again: a grant runs out unless renewed). */
-static void go_relayed(struct sync *s, struct path *pa, bool in_round)
+/* Ask r to relay pa's peer; the nonce is kept to match the answer. */
+static int ask_relay(struct sync *s, struct path *pa,
+		     const struct reflector *r)
 {
 	struct wg_peer *p = &s->dev->peers[pa->peer];
 	char key[KEY_B64_LEN + 1];
-	uint8_t nonce[KH_NONCE_LEN];
+	int ret;
+
+	ret = kh_probe_relay(&s->nl, s->dev->listen_port, &r->addr,
+			     s->dev->public_key, p->public_key, false,
+			     pa->nonce[pa->sends % PATH_PROBES]);
+	if (ret) {
+		key_to_base64(key, p->public_key);
+		khnl_perror(&s->nl, ret, "%s: asking for a relay to %s",
+			    s->name, key);
+		return ret;
+	}
+	pa->sends++;
+	return 0;
+}
+
+/*
+ * The paths to relay (want_relay) ask their reflector every quarter of
+ * relay_after_ms until it answers that the peer asked too: a relay needs
+ * both, and the two sides' checks seldom end at the same moment.  Those
+ * relayed through it already only renew their grant.
+ */
+static int wait_relays(struct sync *s)
+{
+	uint64_t start = now_us(), now, next = start, step, deadline;
+	size_t i, left;
+	bool readable;
+	int ret;
+
+	step = (uint64_t)s->relay_after_ms * 1000 / 4;
+	deadline = start + (uint64_t)s->relay_after_ms * 1000;
+	s->relay_phase = true;
+	for (i = 0; i < s->n_paths; i++) {
+		struct path *pa = &s->paths[i];
+
+		pa->sends = 0;
+		pa->answered = false;
+		if (pa->want_relay && pa->via == pa->relay) {
+			/* the relay stands: renew it, nothing to wait for */
+			ask_relay(s, pa, &s->refl[pa->via]);
+			pa->answered = true;
+		}
+	}
+	while (!s->stop) {
+		now = now_us();
+		left = 0;
+		for (i = 0; i < s->n_paths; i++)
+			left += s->paths[i].want_relay && !s->paths[i].answered;
+		if (!left || now >= deadline)
+			break;
+		if (now >= next) {
+			for (i = 0; i < s->n_paths; i++) {
+				struct path *pa = &s->paths[i];
+
+				if (pa->want_relay && !pa->answered)
+					ask_relay(s, pa, &s->refl[pa->via]);
+			}
+			next += step;
+		}
+		ret = wait_fds(s, next < deadline ? next : deadline, now,
+			       &readable);
+		if (ret)
+			break;
+		if (!readable)
+			continue;
+		ret = khnl_events_read(s->ev, on_path_event, s);
+		if (ret == -ENOBUFS)
+			s->lost = true;
+		else if (ret)
+			break;
+	}
+	s->relay_phase = false;
+	return 0;
+}
+
+/* The relay through pa->via is ready: WireGuard's endpoint becomes it. */
+static void go_relayed(struct sync *s, struct path *pa, bool in_round)
+{
+	struct wg_peer *p = &s->dev->peers[pa->peer];
+	const struct reflector *r = &s->refl[pa->via];
+	char key[KEY_B64_LEN + 1], ep[ENDPOINT_STRLEN];
 	struct change ch = { 0 };
-	const struct reflector *r;
-	ssize_t i;
 	int ret;
 
 	key_to_base64(key, p->public_key);
-	i = pick_relay(s, pa);
-	if (i < 0) {
-		kh_err("%s: %s: no direct path, and no reflector to relay through",
-		       s->name, key);
-		return;
-	}
-	r = &s->refl[i];
-	ret = kh_probe_relay(&s->nl, s->dev->listen_port, &r->addr,
-			     s->dev->public_key, p->public_key, false, nonce);
-	if (ret) {
-		khnl_perror(&s->nl, ret, "%s: asking for a relay to %s",
-			    s->name, key);
+	if (!pa->answered) {
+		format_endpoint(&r->addr, ep, sizeof(ep));
+		kh_err("%s: %s: no direct path, and no relay through %s yet: the peer has not asked it",
+		       s->name, key, ep);
 		return;
 	}
 	if (sockaddr_same(&p->endpoint, &r->addr))
@@ -1038,7 +1121,8 @@ static int check_paths(struct sync *s, const struct kh_record *keys,
 	struct wg_device *dev = s->dev;
 	struct wg_device *now_dev = NULL;
 	int64_t now = realtime_ms();
-	size_t i, k;
+	char key[KEY_B64_LEN + 1];
+	size_t i, k, n_relay = 0;
 	ssize_t r;
 	int ret;
 
@@ -1110,9 +1194,24 @@ static int check_paths(struct sync *s, const struct kh_record *keys,
 			if (pa->relay < 0 && q && q->last_handshake_ms >= now &&
 			    !relayed(s, q, &pa->rec))
 				continue;
-			go_relayed(s, pa, in_round);
+			pa->via = pick_relay(s, pa);
+			if (pa->via < 0) {
+				key_to_base64(key, q ? q->public_key :
+					      dev->peers[pa->peer].public_key);
+				kh_err("%s: %s: no direct path, and no reflector to relay through",
+				       s->name, key);
+				continue;
+			}
+			pa->want_relay = true;
+			n_relay++;
 		}
 		wg_device_free(now_dev);
+		if (n_relay && !s->stop) {
+			wait_relays(s);
+			for (i = 0; i < s->n_paths; i++)
+				if (s->paths[i].want_relay)
+					go_relayed(s, &s->paths[i], in_round);
+		}
 	}
 	free(s->paths);
 	s->paths = NULL;

@@ -39,6 +39,7 @@ static struct nla_policy kh_policy[KH_A_MAX + 1] = {
 	[KH_A_RL_BURST]	 = { .type = NLA_U32, .maxlen = 4 },
 	[KH_A_RL_TOTAL]	 = { .type = NLA_U32, .maxlen = 4 },
 	[KH_A_RELAY_RATE] = { .type = NLA_U32, .maxlen = 4 },
+	[KH_A_RELAY]	 = { .minlen = KH_KEY_LEN, .maxlen = KH_KEY_LEN },
 };
 
 /* A dump that raced a change of the table is read again, this often. */
@@ -702,6 +703,10 @@ int kh_parse_reflection(struct nl_msg *msg, struct kh_reflection *r)
 	}
 	if (tb[KH_A_AUTH])
 		r->auth = nla_get_u8(tb[KH_A_AUTH]) != 0;
+	if (tb[KH_A_RELAY] && nla_len(tb[KH_A_RELAY]) == KH_KEY_LEN) {
+		memcpy(r->relay, nla_data(tb[KH_A_RELAY]), KH_KEY_LEN);
+		r->relay_ready = true;
+	}
 	return 0;
 }
 

@@ -43,6 +43,8 @@ struct kh_reflection {
 	struct sockaddr_storage endpoint;
 	bool has_nonce, has_rtt, has_age;
 	bool auth;			/* answered with the mesh key */
+	bool relay_ready;		/* the relay to peer relay is ready */
+	uint8_t relay[KH_KEY_LEN];
 	uint8_t nonce[KH_NONCE_LEN];
 	uint32_t rtt_us;
 	uint32_t age_ms;

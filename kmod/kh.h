@@ -252,7 +252,7 @@ void kh_start_flush(struct kh_net *kn);
 
 /* relay.c */
 void kh_relay_init(struct kh_net *kn);
-void kh_relay_grant(struct kh_net *kn, const struct kh_flow *flow,
+bool kh_relay_grant(struct kh_net *kn, const struct kh_flow *flow,
 		    const u8 *who, const u8 *peer);
 void kh_relay_end(struct kh_net *kn, __be16 lport, const u8 *who,
 		  const u8 *peer);
@@ -319,7 +319,7 @@ int kh_netlink_init(void);
 void kh_netlink_exit(void);
 void kh_netlink_reflection_event(struct kh_net *kn,
 				 const struct kh_reflection *r,
-				 const u8 *nonce, bool auth);
+				 const u8 *nonce, bool auth, const u8 *relay);
 int kh_netlink_put_endpoint(struct sk_buff *skb, int attr,
 			    const struct kh_endpoint *ep);
 int kh_netlink_put_record(struct sk_buff *skb, const struct kh_record *rec);

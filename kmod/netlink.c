@@ -342,7 +342,7 @@ static int kh_nl_dump_reflections(struct sk_buff *skb,
 /* Called in softirq when an answer matched one of our probes. */
 void kh_netlink_reflection_event(struct kh_net *kn,
 				 const struct kh_reflection *r,
-				 const u8 *nonce, bool auth)
+				 const u8 *nonce, bool auth, const u8 *relay)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -355,7 +355,8 @@ void kh_netlink_reflection_event(struct kh_net *kn,
 	hdr = genlmsg_put(msg, 0, 0, &kh_family, 0, KH_CMD_REFLECTION);
 	if (!hdr || put_reflection(msg, r, r->received_ns) ||
 	    nla_put(msg, KH_A_NONCE, KH_NONCE_LEN, nonce) ||
-	    nla_put_u8(msg, KH_A_AUTH, auth)) {
+	    nla_put_u8(msg, KH_A_AUTH, auth) ||
+	    (relay && nla_put(msg, KH_A_RELAY, KH_KEY_LEN, relay))) {
 		nlmsg_free(msg);
 		return;
 	}

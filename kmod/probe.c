@@ -98,8 +98,13 @@ static bool field_ok(struct kh_probe_msg *msg, u8 ftype, const u8 *val,
 		 * Parsed without the MAC too, so that an unauthenticated
 		 * one can be counted as refused.
 		 */
-		if (msg->type != KH_PROBE_REQUEST || flen != KH_KEY_LEN ||
+		if (flen != KH_KEY_LEN ||
 		    (ftype == KH_PF_RELAY ? msg->relay : msg->relay_end))
+			return false;
+		/* In an answer: the relay to that peer is ready. */
+		if (msg->type != KH_PROBE_REQUEST &&
+		    (ftype != KH_PF_RELAY || msg->type != KH_PROBE_ANSWER ||
+		     !auth))
 			return false;
 		if (ftype == KH_PF_RELAY)
 			msg->relay = val;

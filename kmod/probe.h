@@ -42,7 +42,9 @@ struct kh_probe_msg {
 	u64 seq;		/* KH_PF_SEQ */
 	bool has_seq;
 	bool alt_port;		/* KH_PF_ALT_PORT */
-	const u8 *relay;	/* KH_PF_RELAY's key, or NULL */
+	const u8 *relay;	/* KH_PF_RELAY's key, or NULL; in an answer:
+				 * that relay is ready
+				 */
 	const u8 *relay_end;	/* KH_PF_RELAY_END's key, or NULL */
 	u8 nr_want;
 	u8 nr_records;

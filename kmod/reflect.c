@@ -199,8 +199,9 @@ static void answer(struct kh_net *kn, const struct kh_flow *flow,
 		if (req->pubkey && req->relay_end)
 			kh_relay_end(kn, flow->lport, req->pubkey,
 				     req->relay_end);
-		if (req->pubkey && req->relay)
-			kh_relay_grant(kn, flow, req->pubkey, req->relay);
+		if (req->pubkey && req->relay &&
+		    kh_relay_grant(kn, flow, req->pubkey, req->relay))
+			kh_probe_put(&w, KH_PF_RELAY, req->relay, KH_KEY_LEN);
 		while (kh_probe_next_field(req, &off, &type, &val, &vlen)) {
 			struct kh_record rec;
 
@@ -339,6 +340,7 @@ static void got_answer(struct kh_net *kn, const struct kh_flow *flow,
 	};
 	u64 now = ktime_get_ns();
 	struct kh_pending *p = NULL;
+	const u8 *relay = NULL;
 	bool auth = false;
 	int i;
 
@@ -386,12 +388,14 @@ static void got_answer(struct kh_net *kn, const struct kh_flow *flow,
 	kh_stat_inc(kn, KH_STAT_RX_ANSWERS);
 	if (ans->flags & KH_PROBE_F_AUTH) {
 		auth = mac_ok(kh_hook_key(kn, flow->lport), ans);
-		if (auth)
+		if (auth) {
 			learn(kn, flow, ans);
-		else
+			relay = ans->relay;
+		} else {
 			kh_stat_inc(kn, KH_STAT_DROP_AUTH);
+		}
 	}
-	kh_netlink_reflection_event(kn, &r, ans->nonce, auth);
+	kh_netlink_reflection_event(kn, &r, ans->nonce, auth, relay);
 }
 
 /*

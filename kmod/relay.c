@@ -89,20 +89,21 @@ static struct kh_relay_grant *grant_find(struct kh_net *kn, __be16 lport,
  * @who, at @flow's remote end, asks for a relay to @peer: granted (for
  * KH_RELAY_GRANT_S, renewed by asking again) when we hold a record of
  * @peer.  Live grants are never pushed out: with every slot taken the
- * request is refused.
+ * request is refused.  True when the relay is ready: @peer asked too.
  */
-void kh_relay_grant(struct kh_net *kn, const struct kh_flow *flow,
+bool kh_relay_grant(struct kh_net *kn, const struct kh_flow *flow,
 		    const u8 *who, const u8 *peer)
 {
-	struct kh_relay_grant *g, *free_slot = NULL;
+	struct kh_relay_grant *g, *d, *free_slot = NULL;
 	struct blake2s_state st;
 	u8 mac1_key[KH_KEY_LEN];
 	struct kh_record rec;
+	bool ready = false;
 	int i;
 
 	if (!memcmp(who, peer, KH_KEY_LEN) || !kh_records_get(kn, peer, &rec)) {
 		kh_stat_inc(kn, KH_STAT_RELAY_REFUSED);
-		return;
+		return false;
 	}
 	/* WireGuard's cookie.c: BLAKE2s-256("mac1----" || public key). */
 	blake2s_init(&st, KH_KEY_LEN);
@@ -138,10 +139,13 @@ void kh_relay_grant(struct kh_net *kn, const struct kh_flow *flow,
 		if (g->from.addr.sa_family == AF_INET6)
 			g->from.addr6.sin6_scope_id = 0;
 		g->expires = jiffies + KH_RELAY_GRANT_S * HZ;
+		d = grant_find(kn, flow->lport, peer, who);
+		ready = d && grant_live(d);
 	}
 	spin_unlock_bh(&kn->relay_lock);
 	memzero_explicit(mac1_key, sizeof(mac1_key));
 	kh_stat_inc(kn, g ? KH_STAT_RELAY_GRANTED : KH_STAT_RELAY_REFUSED);
+	return ready;
 }
 
 /*

@@ -392,13 +392,34 @@ static void test_auth(void)
 	len = kh_probe_finish(&w, 0);
 	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
 	      "a relay end with a short key is malformed");
+	/* In an authenticated answer, a relay key says the relay is ready. */
 	kh_probe_start(&w, c, sizeof(c), KH_PROBE_ANSWER, KH_PROBE_F_AUTH,
 		       nonce);
 	kh_probe_put_observed(&w, &v4);
 	kh_probe_put(&w, KH_PF_RELAY, key, KH_KEY_LEN);
 	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_OK && m.relay &&
+	      !memcmp(m.relay, key, KH_KEY_LEN),
+	      "an authenticated answer saying a relay is ready parses");
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_ANSWER, 0, nonce);
+	kh_probe_put_observed(&w, &v4);
+	kh_probe_put(&w, KH_PF_RELAY, key, KH_KEY_LEN);
+	len = kh_probe_finish(&w, 0);
 	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
-	      "a relay request in an answer is malformed");
+	      "an unauthenticated answer saying a relay is ready is malformed");
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_ANSWER, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put_observed(&w, &v4);
+	kh_probe_put(&w, KH_PF_RELAY_END, key, KH_KEY_LEN);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
+	      "a relay end in an answer is malformed");
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_UPDATE, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put(&w, KH_PF_RELAY, key, KH_KEY_LEN);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
+	      "a relay key in an update is malformed");
 }
 
 /* Random bytes behind a valid header: never a crash (ASan watches). */

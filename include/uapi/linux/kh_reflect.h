@@ -75,7 +75,9 @@
  *	KH_A_ENDPOINT, KH_A_RTT_US, KH_A_AGE_MS.
  * KH_CMD_REFLECTION (event on KH_MCGRP_EVENTS)
  *	KH_A_PORT, KH_A_REFLECTOR, KH_A_ENDPOINT, KH_A_NONCE, KH_A_RTT_US,
- *	KH_A_AUTH (u8 1 when the answer was authenticated with the mesh key).
+ *	KH_A_AUTH (u8 1 when the answer was authenticated with the mesh key),
+ *	KH_A_RELAY (a peer's key: the answer says that the relay asked for
+ *	is ready, the peer asked that reflector too).
  *
  * KH_CMD_SET_KEY (do)
  *	KH_A_PORT (required, must be watched), KH_A_KEY (required): the mesh
@@ -325,7 +327,9 @@ enum kh_probe_field {
 				 */
 	KH_PF_RELAY = 11,	/* a peer's key, in a request: relay between
 				 * the sender (KH_PF_PUBKEY) and that peer;
-				 * honoured only under the mesh key
+				 * honoured only under the mesh key.  In an
+				 * authenticated answer: that relay is ready
+				 * (the peer asked too)
 				 */
 	KH_PF_RELAY_END = 12,	/* a peer's key, in a request: stop that */
 };
