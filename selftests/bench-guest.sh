@@ -263,7 +263,7 @@ bench_nat() {
 			runs=$((runs + 1))
 		done
 	done
-	row "Collision pairs that come up, of $runs runs each (${COLLISIONS//,/; } first; safe start vs none)" \
+	row "Collision pairs direct, of $runs runs each (${COLLISIONS//,/; } first; safe start vs none)" \
 		"$with" "$without" "$(ratio "$with" "$without")" "$runs"
 	for r in $(seq "$ROUNDS"); do
 		natlab_pair sym sym a

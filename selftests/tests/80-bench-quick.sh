@@ -44,5 +44,5 @@ row "Dump " no
 row "Kernel memory per record" no
 row "Relayed TCP over WireGuard" yes
 # Counts, not medians: runs that came up with the safe start and without.
-grep -qE "^\| Collision pairs that come up[^|]*\| [0-9]+ \| [0-9]+ \|" <<<"$out" ||
+grep -qE "^\| Collision pairs direct[^|]*\| [0-9]+ \| [0-9]+ \|" <<<"$out" ||
 	fail "no collision row with two counts: $(grep -F "| Collision" <<<"$out")"
