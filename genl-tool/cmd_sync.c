@@ -542,6 +542,18 @@ static bool take_held(struct sync *s, const uint8_t *key)
 	return false;
 }
 
+/* The reflector of this round at addr, or -1. */
+static ssize_t reflector_at(const struct sync *s,
+			    const struct sockaddr_storage *addr)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_refl; i++)
+		if (sockaddr_same(&s->refl[i].addr, addr))
+			return (ssize_t)i;
+	return -1;
+}
+
 /*
  * A peer whose endpoint is a reflector's, not its record's: relayed.  Its
  * record is for check_paths() to try, never to set over the relay.
@@ -549,14 +561,8 @@ static bool take_held(struct sync *s, const uint8_t *key)
 static bool relayed(const struct sync *s, const struct wg_peer *p,
 		    const struct kh_record *rec)
 {
-	size_t i;
-
-	if (sockaddr_same(&rec->endpoint, &p->endpoint))
-		return false;
-	for (i = 0; i < s->n_refl; i++)
-		if (sockaddr_same(&s->refl[i].addr, &p->endpoint))
-			return true;
-	return false;
+	return !sockaddr_same(&rec->endpoint, &p->endpoint) &&
+	       reflector_at(s, &p->endpoint) >= 0;
 }
 
 /* Steps 4 and 5: every peer's record, applied.  Failures are printed. */
@@ -761,17 +767,6 @@ static void report_silence(const struct sync *s)
 
 static int on_watch_event(struct nl_msg *msg, void *arg);
 
-/* The reflector of this round at addr, or -1. */
-static ssize_t reflector_at(const struct sync *s,
-			    const struct sockaddr_storage *addr)
-{
-	size_t i;
-
-	for (i = 0; i < s->n_refl; i++)
-		if (sockaddr_same(&s->refl[i].addr, addr))
-			return (ssize_t)i;
-	return -1;
-}
 
 /* A reflector that can relay for us: it answered under the mesh key. */
 static bool can_relay(const struct reflector *r)

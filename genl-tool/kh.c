@@ -382,7 +382,8 @@ int kh_probe_alt(struct khnl *nl, uint16_t port,
 /*
  * Ask the reflector to relay WireGuard's packets between us (pubkey) and
  * peer, or with end, to stop.  Authenticated: needs the mesh key on our
- * port (-ENOKEY).  Whether it was granted shows only on the reflector.
+ * port (-ENOKEY).  The answer's reflection event carries the peer's key
+ * (relay_ready) once the peer has asked that reflector too.
  */
 int kh_probe_relay(struct khnl *nl, uint16_t port,
 		   const struct sockaddr_storage *reflector,
