@@ -105,6 +105,17 @@ static unsigned int kh_hook4(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	uoff = skb_network_offset(skb) + ip_hdrlen(skb);
 	uh = skb_header_pointer(skb, uoff, sizeof(_uh), &_uh);
+	if (uh && unlikely(READ_ONCE(((struct kh_net *)priv)->nr_binds))) {
+		struct kh_endpoint from = {};
+
+		from.addr4.sin_family = AF_INET;
+		from.addr4.sin_addr.s_addr = iph->saddr;
+		from.addr4.sin_port = uh->source;
+		if (kh_bday_in(priv, skb, uoff, NFPROTO_IPV4, uh->dest, &from)) {
+			iph = ip_hdr(skb);
+			uh = skb_header_pointer(skb, uoff, sizeof(_uh), &_uh);
+		}
+	}
 	if (!uh || port_slot(priv, uh->dest) < 0)
 		return NF_ACCEPT;
 	if (unlikely(READ_ONCE(((struct kh_net *)priv)->nr_starts))) {
@@ -130,6 +141,15 @@ static unsigned int kh_hook6(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	uoff = skb_network_offset(skb) + sizeof(struct ipv6hdr);
 	uh = skb_header_pointer(skb, uoff, sizeof(_uh), &_uh);
+	if (uh && unlikely(READ_ONCE(((struct kh_net *)priv)->nr_binds))) {
+		struct kh_endpoint from = {};
+
+		from.addr6.sin6_family = AF_INET6;
+		from.addr6.sin6_addr = ipv6_hdr(skb)->saddr;
+		from.addr6.sin6_port = uh->source;
+		if (kh_bday_in(priv, skb, uoff, NFPROTO_IPV6, uh->dest, &from))
+			uh = skb_header_pointer(skb, uoff, sizeof(_uh), &_uh);
+	}
 	if (!uh || port_slot(priv, uh->dest) < 0)
 		return NF_ACCEPT;
 	if (unlikely(READ_ONCE(((struct kh_net *)priv)->nr_starts))) {
@@ -144,23 +164,33 @@ static unsigned int kh_hook6(void *priv, struct sk_buff *skb,
 }
 
 /*
- * Outgoing: only while a safe start holds does a UDP packet from a watched
- * port cost more than a load.
+ * Outgoing: only while a safe start holds or a birthday pair is found does
+ * a UDP packet from a watched port cost more than a load.
  */
 static unsigned int kh_out4(void *priv, struct sk_buff *skb,
 			    const struct nf_hook_state *state)
 {
 	struct kh_net *kn = priv;
+	struct kh_endpoint to = {};
+	unsigned int uoff;
 	struct udphdr _uh;
 	const struct udphdr *uh;
 
-	if (likely(!READ_ONCE(kn->nr_starts)) ||
+	if (likely(!READ_ONCE(kn->nr_starts) && !READ_ONCE(kn->nr_binds)) ||
 	    ip_hdr(skb)->protocol != IPPROTO_UDP)
 		return NF_ACCEPT;
-	uh = skb_header_pointer(skb, skb_network_offset(skb) +
-				ip_hdrlen(skb), sizeof(_uh), &_uh);
-	if (uh && port_slot(kn, uh->source) >= 0)
+	uoff = skb_network_offset(skb) + ip_hdrlen(skb);
+	uh = skb_header_pointer(skb, uoff, sizeof(_uh), &_uh);
+	if (!uh || port_slot(kn, uh->source) < 0)
+		return NF_ACCEPT;
+	if (READ_ONCE(kn->nr_starts))
 		kh_start_tx4(kn, skb, uh->source, uh->dest);
+	if (READ_ONCE(kn->nr_binds)) {
+		to.addr4.sin_family = AF_INET;
+		to.addr4.sin_addr.s_addr = ip_hdr(skb)->daddr;
+		to.addr4.sin_port = uh->dest;
+		kh_bday_out(kn, skb, uoff, NFPROTO_IPV4, uh->source, &to);
+	}
 	return NF_ACCEPT;
 }
 
@@ -168,16 +198,26 @@ static unsigned int kh_out6(void *priv, struct sk_buff *skb,
 			    const struct nf_hook_state *state)
 {
 	struct kh_net *kn = priv;
+	struct kh_endpoint to = {};
+	unsigned int uoff;
 	struct udphdr _uh;
 	const struct udphdr *uh;
 
-	if (likely(!READ_ONCE(kn->nr_starts)) ||
+	if (likely(!READ_ONCE(kn->nr_starts) && !READ_ONCE(kn->nr_binds)) ||
 	    ipv6_hdr(skb)->nexthdr != IPPROTO_UDP)
 		return NF_ACCEPT;
-	uh = skb_header_pointer(skb, skb_network_offset(skb) +
-				sizeof(struct ipv6hdr), sizeof(_uh), &_uh);
-	if (uh && port_slot(kn, uh->source) >= 0)
+	uoff = skb_network_offset(skb) + sizeof(struct ipv6hdr);
+	uh = skb_header_pointer(skb, uoff, sizeof(_uh), &_uh);
+	if (!uh || port_slot(kn, uh->source) < 0)
+		return NF_ACCEPT;
+	if (READ_ONCE(kn->nr_starts))
 		kh_start_tx6(kn, skb, uh->source, uh->dest);
+	if (READ_ONCE(kn->nr_binds)) {
+		to.addr6.sin6_family = AF_INET6;
+		to.addr6.sin6_addr = ipv6_hdr(skb)->daddr;
+		to.addr6.sin6_port = uh->dest;
+		kh_bday_out(kn, skb, uoff, NFPROTO_IPV6, uh->source, &to);
+	}
 	return NF_ACCEPT;
 }
 
@@ -198,20 +238,23 @@ void kh_hook_init(struct kh_net *kn)
 		.hooknum = NF_INET_LOCAL_IN,
 		.priority = NF_IP6_PRI_FILTER + 1,
 	};
-	/* Before connection tracking and NAT see the packet leave. */
+	/*
+	 * Before connection tracking: a birthday rewrite's port is the one
+	 * it tracks, as it does on the way in (after it, in LOCAL_IN).
+	 */
 	kn->hook_ops[2] = (struct nf_hook_ops) {
 		.hook = kh_out4,
 		.priv = kn,
 		.pf = NFPROTO_IPV4,
 		.hooknum = NF_INET_LOCAL_OUT,
-		.priority = NF_IP_PRI_FILTER,
+		.priority = NF_IP_PRI_CONNTRACK - 1,
 	};
 	kn->hook_ops[3] = (struct nf_hook_ops) {
 		.hook = kh_out6,
 		.priv = kn,
 		.pf = NFPROTO_IPV6,
 		.hooknum = NF_INET_LOCAL_OUT,
-		.priority = NF_IP6_PRI_FILTER,
+		.priority = NF_IP6_PRI_CONNTRACK - 1,
 	};
 }
 
@@ -295,10 +338,14 @@ int kh_hook_unwatch(struct kh_net *kn, __be16 port)
 			continue;
 		memset(&kn->watches[i], 0, sizeof(kn->watches[i]));
 		WRITE_ONCE(kn->ports[i], 0);
+		WRITE_ONCE(kn->varies[i], false);
 		replace_key(kn, i, NULL);
 		ret = 0;
 		break;
 	}
+	/* Its sessions need its key and port: they go with it. */
+	if (!ret)
+		kh_bday_flush(kn, port);
 	if (!ret && kn->hooked && !nr_watches(kn)) {
 		nf_unregister_net_hooks(kn->net, kn->hook_ops,
 					ARRAY_SIZE(kn->hook_ops));
@@ -345,6 +392,24 @@ bool kh_hook_has_key(struct kh_net *kn, __be16 port)
 	int slot = port_slot(kn, port);
 
 	return slot >= 0 && rcu_access_pointer(kn->keys[slot]);
+}
+
+void kh_hook_set_varies(struct kh_net *kn, __be16 port, bool varies)
+{
+	int slot;
+
+	mutex_lock(&kn->lock);
+	slot = port_slot(kn, port);
+	if (slot >= 0)
+		WRITE_ONCE(kn->varies[slot], varies);
+	mutex_unlock(&kn->lock);
+}
+
+bool kh_hook_varies(struct kh_net *kn, __be16 port)
+{
+	int slot = port_slot(kn, port);
+
+	return slot >= 0 && READ_ONCE(kn->varies[slot]);
 }
 
 /* The mesh key of @port; under rcu_read_lock(). */

@@ -48,6 +48,7 @@ struct kh_flow {
 		struct in6_addr local6;
 	};
 	__be16 lport;
+	u8 ttl;			/* to send: 0 for the route's */
 };
 
 /* The address alone; the IPv6 scope only matters to send. */
@@ -163,6 +164,8 @@ struct kh_relay_session {
 	unsigned long expires;		/* jiffies */
 };
 
+struct kh_bday;
+
 struct kh_stats {
 	u64 v[__KH_STAT_MAX];
 };
@@ -182,6 +185,7 @@ struct kh_net {
 	 */
 	__be16 ports[KH_MAX_WATCHES];
 	struct kh_key __rcu *keys[KH_MAX_WATCHES];
+	bool varies[KH_MAX_WATCHES];	/* the port's NAT maps per destination */
 
 	struct socket *sock4;	/* unbound, only to send from */
 	struct socket *sock6;	/* NULL when IPv6 is disabled */
@@ -200,6 +204,12 @@ struct kh_net {
 	int nr_grants;			/* read locklessly by the hooks */
 	u32 relay_rate;
 	unsigned long relay_reap;	/* jiffies: next look for old grants */
+
+	/* Birthday probing: see bday.c. */
+	struct mutex bday_mutex;	/* starts and ends */
+	spinlock_t bday_lock;		/* the slots, taken in BH */
+	struct kh_bday *bdays[KH_MAX_BDAYS];
+	int nr_binds;			/* found sprays: read by the hooks */
 
 	/* The records: allocated with the first one, then kept. */
 	spinlock_t rec_lock;
@@ -235,6 +245,8 @@ int kh_hook_unwatch(struct kh_net *kn, __be16 port);
 int kh_hook_set_key(struct kh_net *kn, __be16 port, const u8 *key);
 bool kh_hook_is_watched(struct kh_net *kn, __be16 port);
 bool kh_hook_has_key(struct kh_net *kn, __be16 port);
+void kh_hook_set_varies(struct kh_net *kn, __be16 port, bool varies);
+bool kh_hook_varies(struct kh_net *kn, __be16 port);
 const struct kh_key *kh_hook_key(struct kh_net *kn, __be16 port);
 void kh_hook_init(struct kh_net *kn);
 void kh_hook_exit(struct kh_net *kn);
@@ -263,6 +275,31 @@ unsigned int kh_relay_rx(struct kh_net *kn, struct sk_buff *skb,
 			 unsigned int uoff, const struct nf_hook_state *state,
 			 u8 pf);
 
+/* bday.c */
+struct kh_bday_ask {
+	__be16 lport;
+	const u8 *self, *peer;
+	struct kh_endpoint target;
+	u8 mode, ttl;
+	u32 count, rate, time_ms;	/* 0: the default */
+};
+
+struct kh_probe_msg;
+
+void kh_bday_init(struct kh_net *kn);
+void kh_bday_exit(struct kh_net *kn);
+int kh_bday_start(struct kh_net *kn, const struct kh_bday_ask *ask);
+int kh_bday_end(struct kh_net *kn, __be16 lport, const u8 *peer);
+void kh_bday_flush(struct kh_net *kn, __be16 lport);
+void kh_bday_rx(struct kh_net *kn, const struct kh_flow *flow,
+		const struct kh_probe_msg *msg);
+bool kh_bday_out(struct kh_net *kn, struct sk_buff *skb, unsigned int uoff,
+		 u8 pf, __be16 sport, const struct kh_endpoint *to);
+bool kh_bday_in(struct kh_net *kn, struct sk_buff *skb, unsigned int uoff,
+		u8 pf, __be16 dport, const struct kh_endpoint *from);
+int kh_bday_dump(struct kh_net *kn, struct sk_buff *skb,
+		 struct netlink_callback *cb);
+
 /* socket.c */
 int kh_socket_init(struct kh_net *kn);
 void kh_socket_exit(struct kh_net *kn);
@@ -281,6 +318,10 @@ struct kh_probe_ask {
 	const u8 *relay;	/* relay to this peer */
 	const u8 *relay_end;	/* stop relaying to this peer */
 };
+
+void kh_reflect_put_mac(const struct kh_key *key, u8 *buf, size_t len);
+bool kh_reflect_mac_ok(const struct kh_key *key,
+		       const struct kh_probe_msg *msg);
 
 int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 		     const struct kh_endpoint *reflector,

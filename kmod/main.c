@@ -42,6 +42,7 @@ static int __net_init kh_net_init(struct net *net)
 	kh_records_init(kn);
 	kh_ratelimit_init(kn);
 	kh_relay_init(kn);
+	kh_bday_init(kn);
 	ret = kh_socket_init(kn);
 	if (ret)
 		goto err_socket;
@@ -58,6 +59,7 @@ static void __net_exit kh_net_exit(struct net *net)
 
 	/* The hooks first: nothing adds records or sends after that. */
 	kh_hook_exit(kn);
+	kh_bday_exit(kn);
 	kh_records_exit(kn);
 	kh_ratelimit_exit(kn);
 	kh_socket_exit(kn);

@@ -74,6 +74,18 @@ static struct netlink_range_validation relay_range = {
 	.min = 1500, .max = KH_RELAY_MAX_RATE,
 };
 
+static struct netlink_range_validation bday_count_range = {
+	.min = 1, .max = KH_BDAY_MAX_PROBES,
+};
+
+static struct netlink_range_validation bday_rate_range = {
+	.min = 1, .max = KH_BDAY_MAX_RATE,
+};
+
+static struct netlink_range_validation bday_time_range = {
+	.min = 1, .max = KH_BDAY_MAX_TIME_MS,
+};
+
 static const struct nla_policy kh_policy[KH_A_MAX + 1] = {
 	[KH_A_PORT]		= NLA_POLICY_MIN(NLA_U16, 1),
 	[KH_A_IFINDEX]		= NLA_POLICY_MIN(NLA_U32, 1),
@@ -99,6 +111,16 @@ static const struct nla_policy kh_policy[KH_A_MAX + 1] = {
 	[KH_A_RELAY]		= NLA_POLICY_EXACT_LEN(KH_KEY_LEN),
 	[KH_A_RELAY_END]	= NLA_POLICY_EXACT_LEN(KH_KEY_LEN),
 	[KH_A_RELAY_RATE]	= NLA_POLICY_FULL_RANGE(NLA_U32, &relay_range),
+	[KH_A_VARIES]		= NLA_POLICY_MAX(NLA_U8, 1),
+	[KH_A_PEER]		= NLA_POLICY_EXACT_LEN(KH_KEY_LEN),
+	[KH_A_BDAY_MODE]	= NLA_POLICY_RANGE(NLA_U8, KH_BDAY_SPRAY,
+						   KH_BDAY_PROBE),
+	[KH_A_BDAY_COUNT]	= NLA_POLICY_FULL_RANGE(NLA_U32,
+							&bday_count_range),
+	[KH_A_BDAY_RATE]	= NLA_POLICY_FULL_RANGE(NLA_U32,
+							&bday_rate_range),
+	[KH_A_BDAY_TIME_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32,
+							&bday_time_range),
 };
 
 int kh_netlink_put_endpoint(struct sk_buff *skb, int attr,
@@ -135,7 +157,8 @@ static int put_watches(struct sk_buff *skb, struct kh_net *kn)
 		    nla_put_u32(skb, KH_WATCH_A_IFINDEX, w->ifindex) ||
 		    nla_put_string(skb, KH_WATCH_A_IFNAME, w->ifname) ||
 		    nla_put_u8(skb, KH_WATCH_A_HAS_KEY,
-			       !!rcu_access_pointer(kn->keys[i])))
+			       !!rcu_access_pointer(kn->keys[i])) ||
+		    nla_put_u8(skb, KH_WATCH_A_VARIES, kn->varies[i]))
 			ret = -EMSGSIZE;
 		else
 			nla_nest_end(skb, nest);
@@ -265,6 +288,9 @@ static int kh_nl_probe(struct sk_buff *skb, struct genl_info *info)
 	if (info->attrs[KH_A_RELAY_END])
 		ask.relay_end = nla_data(info->attrs[KH_A_RELAY_END]);
 	ask.alt = nla_get_flag(info->attrs[KH_A_ALT_PORT]);
+	if (info->attrs[KH_A_VARIES])
+		kh_hook_set_varies(kn, port,
+				   nla_get_u8(info->attrs[KH_A_VARIES]));
 	if ((ask.nr_wants || ask.relay || ask.relay_end) && !ask.pubkey) {
 		NL_SET_ERR_MSG(info->extack,
 			       "wanted keys and relays need KH_A_PUBKEY");
@@ -446,6 +472,74 @@ static int kh_nl_start(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
+/* 0 for an absent attribute: "leave it as it is" to the setters. */
+static u32 attr_u32_or_0(const struct nlattr *attr)
+{
+	return attr ? nla_get_u32(attr) : 0;
+}
+
+static int kh_nl_birthday(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kh_net *kn = kh_net(genl_info_net(info));
+	struct nlattr **a = info->attrs;
+	struct kh_bday_ask ask = {};
+	struct nlattr *attr;
+	int ret;
+
+	if (required(info, KH_A_PORT) || required(info, KH_A_PUBKEY) ||
+	    required(info, KH_A_PEER) || required(info, KH_A_ENDPOINT) ||
+	    required(info, KH_A_BDAY_MODE))
+		return -EINVAL;
+	ask.lport = htons(nla_get_u16(a[KH_A_PORT]));
+	if (!kh_hook_has_key(kn, ask.lport)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[KH_A_PORT],
+				    "port is not watched or has no mesh key");
+		return -ENOKEY;
+	}
+	ask.self = nla_data(a[KH_A_PUBKEY]);
+	ask.peer = nla_data(a[KH_A_PEER]);
+	attr = a[KH_A_ENDPOINT];
+	memcpy(&ask.target, nla_data(attr), nla_len(attr));
+	ask.mode = nla_get_u8(a[KH_A_BDAY_MODE]);
+	ask.count = attr_u32_or_0(a[KH_A_BDAY_COUNT]);
+	if (ask.mode == KH_BDAY_SPRAY && ask.count > KH_BDAY_MAX_PORTS) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[KH_A_BDAY_COUNT],
+				    "a spray opens at most 1024 ports");
+		return -EINVAL;
+	}
+	ask.rate = attr_u32_or_0(a[KH_A_BDAY_RATE]);
+	ask.time_ms = attr_u32_or_0(a[KH_A_BDAY_TIME_MS]);
+	if (a[KH_A_START_TTL])
+		ask.ttl = nla_get_u8(a[KH_A_START_TTL]);
+	ret = kh_bday_start(kn, &ask);
+	if (ret == -ENOSPC)
+		NL_SET_ERR_MSG(info->extack, "too many birthday sessions");
+	else if (ret == -EAFNOSUPPORT)
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "no IPv6 in this namespace");
+	return ret;
+}
+
+static int kh_nl_birthday_end(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kh_net *kn = kh_net(genl_info_net(info));
+	int ret;
+
+	if (required(info, KH_A_PORT) || required(info, KH_A_PEER))
+		return -EINVAL;
+	ret = kh_bday_end(kn, htons(nla_get_u16(info->attrs[KH_A_PORT])),
+			  nla_data(info->attrs[KH_A_PEER]));
+	if (ret == -ENOENT)
+		NL_SET_ERR_MSG(info->extack, "no birthday session for that peer on that port");
+	return ret;
+}
+
+static int kh_nl_dump_birthdays(struct sk_buff *skb,
+				struct netlink_callback *cb)
+{
+	return kh_bday_dump(kh_net(sock_net(skb->sk)), skb, cb);
+}
+
 static int kh_nl_set_key(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kh_net *kn = kh_net(genl_info_net(info));
@@ -463,12 +557,6 @@ static int kh_nl_set_key(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KH_A_PORT],
 				    "port is not watched");
 	return ret;
-}
-
-/* 0 for an absent attribute: "leave it as it is" to the setters. */
-static u32 attr_u32_or_0(const struct nlattr *attr)
-{
-	return attr ? nla_get_u32(attr) : 0;
 }
 
 static int kh_nl_set_config(struct sk_buff *skb, struct genl_info *info)
@@ -623,6 +711,21 @@ static const struct genl_ops kh_ops[] = {
 	}, {
 		.cmd = KH_CMD_START,
 		.doit = kh_nl_start,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KH_CMD_BIRTHDAY,
+		.doit = kh_nl_birthday,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KH_CMD_BIRTHDAY_END,
+		.doit = kh_nl_birthday_end,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KH_CMD_GET_BIRTHDAYS,
+		.dumpit = kh_nl_dump_birthdays,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };

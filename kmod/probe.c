@@ -86,6 +86,13 @@ static bool field_ok(struct kh_probe_msg *msg, u8 ftype, const u8 *val,
 		return true;
 	case KH_PF_WAITING:
 		return auth && msg->type != KH_PROBE_REQUEST && !flen;
+	case KH_PF_VARIES:
+		/* A request's says so of its sender; else of a record. */
+		if (!auth || flen)
+			return false;
+		if (msg->type == KH_PROBE_REQUEST)
+			msg->varies = true;
+		return true;
 	case KH_PF_ALT_PORT:
 		if (!auth || msg->type != KH_PROBE_REQUEST || flen ||
 		    msg->alt_port)
@@ -139,7 +146,7 @@ enum kh_probe_verdict kh_probe_parse(const u8 *buf, size_t len,
 	msg->len = (u16)len;
 	msg->buf = buf;
 	memcpy(msg->nonce, buf + 8, KH_NONCE_LEN);
-	if (msg->type < KH_PROBE_REQUEST || msg->type > KH_PROBE_UPDATE)
+	if (msg->type < KH_PROBE_REQUEST || msg->type > KH_PROBE_BIRTHDAY_ACK)
 		return KH_PROBE_UNKNOWN_TYPE;
 
 	while (off < len) {

@@ -155,8 +155,12 @@ void kh_records_flush(struct kh_net *kn)
 {
 	flush(kn, true);
 	kh_reflect_forget_given(kn);
-	/* A relay stands on the records of both its peers. */
+	/*
+	 * A relay stands on the records of both its peers, and so does
+	 * birthday probing on its peer's.
+	 */
 	kh_relay_flush(kn);
+	kh_bday_flush(kn, 0);
 }
 
 /*
@@ -196,7 +200,9 @@ int kh_records_update(struct kh_net *kn, const struct kh_record *in,
 		   !kh_endpoint_eq(&rec->endpoint, &in->endpoint)) {
 		spin_unlock_bh(&kn->rec_lock);
 		return 0;
-	} else if (!kh_endpoint_eq(&rec->endpoint, &in->endpoint)) {
+	} else if (!kh_endpoint_eq(&rec->endpoint, &in->endpoint) ||
+		   (rec->flags ^ in->flags) & KH_RECORD_F_VARIES) {
+		/* Where it is, or how its NAT maps: news to who asked. */
 		event = KH_EVENT_CHANGED;
 	}
 	rec->endpoint = in->endpoint;

@@ -45,13 +45,14 @@ static void addr_to_ep(const struct kh_probe_addr *a, struct kh_endpoint *ep)
 	}
 }
 
-static void put_mac(const struct kh_key *key, u8 *buf, size_t len)
+void kh_reflect_put_mac(const struct kh_key *key, u8 *buf, size_t len)
 {
 	blake2s(buf + len - KH_MAC_LEN, buf, key->key, KH_MAC_LEN,
 		len - KH_MAC_LEN, KH_KEY_LEN);
 }
 
-static bool mac_ok(const struct kh_key *key, const struct kh_probe_msg *msg)
+bool kh_reflect_mac_ok(const struct kh_key *key,
+		       const struct kh_probe_msg *msg)
 {
 	u8 mac[KH_MAC_LEN];
 	bool ok;
@@ -137,12 +138,13 @@ static bool waiting_for(struct kh_net *kn, __be16 lport,
 }
 
 static void observe(struct kh_net *kn, const struct kh_flow *flow,
-		    const u8 *pubkey)
+		    const u8 *pubkey, bool varies)
 {
 	struct kh_record rec = {
 		.endpoint = flow->remote,
 		.lport = flow->lport,
 		.source = KH_SOURCE_OBSERVED,
+		.flags = varies ? KH_RECORD_F_VARIES : 0,
 		.confirmed = jiffies,
 	};
 
@@ -159,6 +161,8 @@ static void put_record(struct kh_probe_writer *w, const struct kh_record *rec)
 	ep_to_addr(&rec->endpoint, &a);
 	kh_probe_put_record(w, rec->key, &a,
 			    jiffies_to_msecs(jiffies - rec->confirmed) / 1000);
+	if (rec->flags & KH_RECORD_F_VARIES)
+		kh_probe_put(w, KH_PF_VARIES, NULL, 0);
 }
 
 /*
@@ -195,7 +199,7 @@ static void answer(struct kh_net *kn, const struct kh_flow *flow,
 		kh_stat_inc(kn, KH_STAT_RELAY_REFUSED);
 	if (key) {
 		if (req->pubkey)
-			observe(kn, flow, req->pubkey);
+			observe(kn, flow, req->pubkey, req->varies);
 		if (req->pubkey && req->relay_end)
 			kh_relay_end(kn, flow->lport, req->pubkey,
 				     req->relay_end);
@@ -226,7 +230,7 @@ static void answer(struct kh_net *kn, const struct kh_flow *flow,
 		goto out;
 	}
 	if (key)
-		put_mac(key, buf, len);
+		kh_reflect_put_mac(key, buf, len);
 	if (key && req->alt_port) {
 		/* From the next port: does the asker's NAT let it in? */
 		struct kh_flow alt = *flow;
@@ -247,7 +251,7 @@ out:
 
 /*
  * Records from an authenticated answer or update of @flow's reflector; a
- * KH_PF_WAITING right after a record flags it.
+ * KH_PF_WAITING or KH_PF_VARIES right after a record flags it.
  */
 static void learn(struct kh_net *kn, const struct kh_flow *flow,
 		  const struct kh_probe_msg *msg)
@@ -263,6 +267,10 @@ static void learn(struct kh_net *kn, const struct kh_flow *flow,
 
 		if (type == KH_PF_WAITING && have) {
 			rec.flags |= KH_RECORD_F_WAITING;
+			continue;
+		}
+		if (type == KH_PF_VARIES && have) {
+			rec.flags |= KH_RECORD_F_VARIES;
 			continue;
 		}
 		if (type != KH_PF_RECORD_V4 && type != KH_PF_RECORD_V6)
@@ -387,7 +395,7 @@ static void got_answer(struct kh_net *kn, const struct kh_flow *flow,
 
 	kh_stat_inc(kn, KH_STAT_RX_ANSWERS);
 	if (ans->flags & KH_PROBE_F_AUTH) {
-		auth = mac_ok(kh_hook_key(kn, flow->lport), ans);
+		auth = kh_reflect_mac_ok(kh_hook_key(kn, flow->lport), ans);
 		if (auth) {
 			learn(kn, flow, ans);
 			relay = ans->relay;
@@ -435,7 +443,7 @@ static void got_update(struct kh_net *kn, const struct kh_flow *flow,
 {
 	int verdict;
 
-	if (!mac_ok(kh_hook_key(kn, flow->lport), msg)) {
+	if (!kh_reflect_mac_ok(kh_hook_key(kn, flow->lport), msg)) {
 		kh_stat_inc(kn, KH_STAT_DROP_AUTH);
 		return;
 	}
@@ -476,7 +484,7 @@ void kh_reflect_rx(struct kh_net *kn, const struct kh_flow *flow,
 		}
 		if (msg.flags & KH_PROBE_F_AUTH) {
 			key = kh_hook_key(kn, flow->lport);
-			if (!mac_ok(key, &msg)) {
+			if (!kh_reflect_mac_ok(key, &msg)) {
 				kh_stat_inc(kn, KH_STAT_DROP_AUTH);
 				key = NULL;
 			}
@@ -488,6 +496,10 @@ void kh_reflect_rx(struct kh_net *kn, const struct kh_flow *flow,
 		break;
 	case KH_PROBE_UPDATE:
 		got_update(kn, flow, &msg);
+		break;
+	case KH_PROBE_BIRTHDAY:
+	case KH_PROBE_BIRTHDAY_ACK:
+		kh_bday_rx(kn, flow, &msg);
 		break;
 	}
 }
@@ -539,10 +551,12 @@ int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 		if (ask->relay_end)
 			kh_probe_put(&w, KH_PF_RELAY_END, ask->relay_end,
 				     KH_KEY_LEN);
+		if (kh_hook_varies(kn, lport))
+			kh_probe_put(&w, KH_PF_VARIES, NULL, 0);
 	}
 	len = kh_probe_finish(&w, KH_PROBE_REQ_MIN_LEN);
 	if (len && key)
-		put_mac(key, buf, len);
+		kh_reflect_put_mac(key, buf, len);
 	rcu_read_unlock();
 	if (WARN_ON_ONCE(!len)) {
 		kfree(buf);
@@ -601,7 +615,7 @@ void kh_reflect_push(struct kh_net *kn, const struct kh_record *rec)
 {
 	struct kh_flow to[MAX_PUSH];
 	struct kh_probe_writer w;
-	u8 buf[KH_PROBE_HDR_LEN + 3 * KH_PF_HDR_LEN + KH_PF_SEQ_LEN +
+	u8 buf[KH_PROBE_HDR_LEN + 4 * KH_PF_HDR_LEN + KH_PF_SEQ_LEN +
 	       KH_PF_RECORD_V6_LEN + KH_MAC_LEN];
 	u8 nonce[KH_NONCE_LEN];
 	int i, n = 0;
@@ -639,7 +653,7 @@ void kh_reflect_push(struct kh_net *kn, const struct kh_record *rec)
 		rcu_read_lock();
 		key = kh_hook_key(kn, to[i].lport);
 		if (key && len)
-			put_mac(key, buf, len);
+			kh_reflect_put_mac(key, buf, len);
 		rcu_read_unlock();
 		if (!key || !len)
 			continue;

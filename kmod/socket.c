@@ -72,7 +72,7 @@ static int send4(struct kh_net *kn, const struct kh_flow *flow,
 		return PTR_ERR(rt);
 	}
 	udp_tunnel_xmit_skb(rt, sk, skb, fl.saddr, fl.daddr, 0,
-			    ip4_dst_hoplimit(&rt->dst), 0, fl.fl4_sport,
+			    flow->ttl ?: ip4_dst_hoplimit(&rt->dst), 0, fl.fl4_sport,
 			    fl.fl4_dport, false, false);
 	return 0;
 }
@@ -103,7 +103,7 @@ static int send6(struct kh_net *kn, const struct kh_flow *flow,
 	}
 	/* Its return value differs between kernels and means nothing here. */
 	udp_tunnel6_xmit_skb(dst, sk, skb, NULL, &fl.saddr, &fl.daddr, 0,
-			     ip6_dst_hoplimit(dst), 0, fl.fl6_sport,
+			     flow->ttl ?: ip6_dst_hoplimit(dst), 0, fl.fl6_sport,
 			     fl.fl6_dport, false);
 	return 0;
 }

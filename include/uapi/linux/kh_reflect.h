@@ -31,10 +31,19 @@
 #define KH_MAX_STARTS		32	/* safe starts held at once, per netns */
 #define KH_START_MAX_HOLD_MS	600000
 #define KH_RELAY_GRANT_S	120	/* a relay grant lasts, unless renewed */
+#define KH_MAX_BDAYS		8	/* birthday sessions per netns */
+#define KH_BDAY_MAX_PORTS	1024	/* ports one spray may open */
+#define KH_BDAY_MAX_PROBES	65535	/* probes one session may send */
+#define KH_BDAY_MAX_RATE	1000	/* messages per second */
+#define KH_BDAY_MAX_TIME_MS	600000
 
 /* KH_A_RECORD_FLAGS */
 #define KH_RECORD_F_WAITING	0x01	/* the peer has our endpoint and holds
 					 * its packets: it is our turn to send
+					 */
+#define KH_RECORD_F_VARIES	0x02	/* the peer's NAT mapping varies by
+					 * destination (symmetric NAT), as
+					 * it said in its own probes
 					 */
 
 /*
@@ -62,7 +71,11 @@
  *	KH_A_RELAY (a peer's public key: the reflector is asked to relay
  *	WireGuard's packets between us and that peer for KH_RELAY_GRANT_S;
  *	needs KH_A_PUBKEY and the mesh key, else EINVAL or ENOKEY),
- *	KH_A_RELAY_END (a peer's public key: stop relaying between us).
+ *	KH_A_RELAY_END (a peer's public key: stop relaying between us),
+ *	KH_A_VARIES (u8: whether the port's NAT mapping varies by
+ *	destination, as its own netcheck found; from then on every
+ *	authenticated request from the port says so, and reflectors pass it
+ *	on with its record as KH_RECORD_F_VARIES).
  *	Send a probe request from KH_A_PORT to the reflector; with a mesh key
  *	on the port and KH_A_PUBKEY it is authenticated, carries the keys and
  *	wants, and the answer brings back the records the reflector holds.
@@ -106,7 +119,8 @@
  * KH_CMD_SET_PEER (do): KH_A_PUBKEY, KH_A_ENDPOINT, KH_A_RECORD_TTL
  *	(optional, seconds; default the table's).  Source KH_SOURCE_PUSHED.
  * KH_CMD_DEL_PEER (do): KH_A_PUBKEY.  ENOENT if none.
- * KH_CMD_FLUSH_PEERS (do): remove every record.
+ * KH_CMD_FLUSH_PEERS (do): remove every record; the relays and birthday
+ *	sessions that stand on them end too.
  * KH_CMD_PEER_EVENT (event): KH_A_EVENT and a record.
  *
  * KH_CMD_START (do): KH_A_PORT (required, must be watched), KH_A_ENDPOINT
@@ -119,6 +133,35 @@
  *	same endpoint again replaces its hold; at most KH_MAX_STARTS at once
  *	(ENOSPC).  A record flagged KH_RECORD_F_WAITING tells that the peer
  *	holds already: it is our turn to send.
+ *
+ * KH_CMD_BIRTHDAY (do): KH_A_PORT (required, watched, with a mesh key),
+ *	KH_A_PUBKEY (required: ours), KH_A_PEER (required: the peer's key),
+ *	KH_A_ENDPOINT (required: the peer's public endpoint), KH_A_BDAY_MODE
+ *	(required), KH_A_BDAY_COUNT (ports to open or probes to send;
+ *	default 256 or 1024), KH_A_BDAY_RATE (messages per second, default
+ *	100), KH_A_BDAY_TIME_MS (default 20000), KH_A_START_TTL (the spray's
+ *	TTL, so that it opens our NAT and dies before the far one; default:
+ *	the route's).  Birthday probing between a symmetric NAT and an
+ *	endpoint-independent one.  KH_BDAY_SPRAY (the symmetric side) opens
+ *	that many kernel UDP sockets on random ports and sends a message from
+ *	each to the endpoint; KH_BDAY_PROBE (the other side) sends messages
+ *	from the watched port to random ports of the endpoint's address.
+ *	Both are authenticated with the mesh key and name the sender's key.
+ *	The first one that arrives names a working pair: the spray side then
+ *	rewrites the source port of what leaves the watched port for the
+ *	endpoint (WireGuard's packets) to that socket's port, and the
+ *	destination port of what comes back, until the session ends; the
+ *	probe side learns the peer's working endpoint (KH_A_BDAY_FOUND) for
+ *	WireGuard.  Starting the same peer on the same port again replaces
+ *	its session; ENOSPC with KH_MAX_BDAYS running or found.
+ * KH_CMD_BIRTHDAY_END (do): KH_A_PORT, KH_A_PEER.  End a session and its
+ *	rewrite; ENOENT if none.
+ * KH_CMD_GET_BIRTHDAYS (dump): per session KH_A_PORT, KH_A_PEER,
+ *	KH_A_ENDPOINT, KH_A_BDAY_MODE, KH_A_BDAY_STATE, KH_A_BDAY_COUNT,
+ *	KH_A_BDAY_RATE, KH_A_BDAY_TIME_MS, KH_A_BDAY_PORTS (opened),
+ *	KH_A_BDAY_PROBES (sent), KH_A_AGE_MS (since the start), and once
+ *	found KH_A_BDAY_FOUND (where the peer's message came from),
+ *	KH_A_BDAY_TOOK_MS and, on the spray side, KH_A_BDAY_LOCAL_PORT.
  *
  * Relay: a reflector relays WireGuard's own packets, still encrypted,
  * between two peers that both asked it to (KH_A_RELAY in a probe, under the
@@ -143,6 +186,9 @@ enum kh_cmd {
 	KH_CMD_FLUSH_PEERS,
 	KH_CMD_PEER_EVENT,
 	KH_CMD_START,
+	KH_CMD_BIRTHDAY,
+	KH_CMD_BIRTHDAY_END,
+	KH_CMD_GET_BIRTHDAYS,
 
 	__KH_CMD_MAX
 };
@@ -182,6 +228,21 @@ enum kh_attr {
 	KH_A_RELAY,		/* KH_KEY_LEN bytes: relay to this peer */
 	KH_A_RELAY_END,		/* KH_KEY_LEN bytes: stop relaying to it */
 	KH_A_RELAY_RATE,	/* u32: bytes per second per relayed peer */
+	KH_A_VARIES,		/* u8 0 or 1: the port's NAT mapping varies
+				 * by destination; its authenticated
+				 * requests say so from then on
+				 */
+	KH_A_PEER,		/* KH_KEY_LEN bytes: a peer's public key */
+	KH_A_BDAY_MODE,		/* u8: enum kh_bday_mode */
+	KH_A_BDAY_STATE,	/* u8: enum kh_bday_state */
+	KH_A_BDAY_COUNT,	/* u32 */
+	KH_A_BDAY_RATE,		/* u32: 1..KH_BDAY_MAX_RATE */
+	KH_A_BDAY_TIME_MS,	/* u32: 1..KH_BDAY_MAX_TIME_MS */
+	KH_A_BDAY_PORTS,	/* u32: ports opened */
+	KH_A_BDAY_PROBES,	/* u32: probes sent */
+	KH_A_BDAY_FOUND,	/* struct sockaddr_in or sockaddr_in6 */
+	KH_A_BDAY_LOCAL_PORT,	/* u16: the spray socket that worked */
+	KH_A_BDAY_TOOK_MS,	/* u32: start to found */
 
 	__KH_A_MAX
 };
@@ -194,6 +255,7 @@ enum kh_watch_attr {
 	KH_WATCH_A_IFINDEX,	/* u32 */
 	KH_WATCH_A_IFNAME,	/* string */
 	KH_WATCH_A_HAS_KEY,	/* u8: 1 if a mesh key is set */
+	KH_WATCH_A_VARIES,	/* u8: 1 if its requests say KH_PF_VARIES */
 
 	__KH_WATCH_A_MAX
 };
@@ -236,6 +298,14 @@ enum kh_stat {
 	KH_STAT_RELAY_NO_PEER,		/* initiation to a granted peer that
 					 * has not asked for the relay itself
 					 */
+	KH_STAT_BDAY_PORTS,		/* birthday ports opened */
+	KH_STAT_BDAY_PROBES,		/* birthday messages sent */
+	KH_STAT_BDAY_FOUND,		/* sessions that found a pair */
+	KH_STAT_BDAY_REFUSED,		/* birthday messages not authenticated,
+					 * from another peer or address, or
+					 * for no session
+					 */
+	KH_STAT_BDAY_REWRITTEN,		/* packets whose port was rewritten */
 
 	__KH_STAT_MAX
 };
@@ -246,6 +316,17 @@ enum kh_source {
 	KH_SOURCE_OBSERVED = 1,	/* from an authenticated probe we answered */
 	KH_SOURCE_PUSHED = 2,	/* set by an administrator */
 	KH_SOURCE_LEARNED = 3,	/* from a reflector's answer or update */
+};
+
+enum kh_bday_mode {
+	KH_BDAY_SPRAY = 1,	/* our NAT is symmetric: open many ports */
+	KH_BDAY_PROBE = 2,	/* the peer's is: probe its random ports */
+};
+
+enum kh_bday_state {
+	KH_BDAY_RUNNING = 1,
+	KH_BDAY_FOUND = 2,
+	KH_BDAY_FAILED = 3,	/* the time limit passed */
 };
 
 enum kh_event {
@@ -299,6 +380,11 @@ enum kh_probe_type {
 	KH_PROBE_REQUEST = 1,	/* "where do you see me from?" */
 	KH_PROBE_ANSWER = 2,	/* echoes the nonce, carries KH_PF_OBSERVED_* */
 	KH_PROBE_UPDATE = 3,	/* unsolicited, authenticated: records */
+	KH_PROBE_BIRTHDAY = 4,	/* authenticated, KH_PF_PUBKEY: birthday
+				 * probing (KH_CMD_BIRTHDAY); the receiver
+				 * of one that got through answers with
+				 */
+	KH_PROBE_BIRTHDAY_ACK = 5,	/* the same nonce, its own key */
 };
 
 #define KH_PROBE_F_AUTH		0x01
@@ -332,6 +418,11 @@ enum kh_probe_field {
 				 * (the peer asked too)
 				 */
 	KH_PF_RELAY_END = 12,	/* a peer's key, in a request: stop that */
+	KH_PF_VARIES = 13,	/* empty.  In an authenticated request: the
+				 * sender's NAT mapping varies by destination.
+				 * Right after a record: that record's peer
+				 * said so (KH_RECORD_F_VARIES)
+				 */
 };
 
 #define KH_PF_SEQ_LEN		8
