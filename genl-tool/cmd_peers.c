@@ -49,19 +49,28 @@ static int dump(struct khnl *nl, struct kh_records *recs)
 /*
  * The path to peer: relayed when WireGuard has, instead of the record's
  * endpoint, the endpoint of another peer of dev (a reflector: peers sync
- * relays that way); *relay is that peer.  Else direct, or none without an
+ * relays that way); *relay is that peer.  Birthday when it uses the pair
+ * that a found birthday session holds.  Else direct, or none without an
  * endpoint at all.
  */
 static const char *path_of(const struct wg_device *dev,
+			   const struct kh_bdays *bd,
 			   const struct wg_peer *peer,
 			   const struct kh_record *rec,
 			   const struct wg_peer **relay)
 {
+	const struct kh_bday *b;
 	size_t i;
 
 	*relay = NULL;
 	if (!peer->endpoint.ss_family)
 		return "none";
+	/* the probing side talks to the pair; the spraying side rewrites */
+	b = kh_bdays_find(bd, dev->listen_port, peer->public_key);
+	if (b && b->state == KH_BDAY_FOUND &&
+	    sockaddr_same(&peer->endpoint, b->mode == KH_BDAY_PROBE ?
+			  &b->found : &b->target))
+		return "birthday";
 	if (sockaddr_same(&peer->endpoint, &rec->endpoint))
 		return "direct";
 	for (i = 0; i < dev->n_peers; i++) {
@@ -77,7 +86,8 @@ static const char *path_of(const struct wg_device *dev,
 
 /* The JSON array of list -j and export: one object per line. */
 static void print_records_json(const struct kh_records *recs,
-			       const struct wg_device *dev)
+			       const struct wg_device *dev,
+			       const struct kh_bdays *bd)
 {
 	const struct wg_peer *peer = NULL;
 	char key[KEY_B64_LEN + 1];
@@ -95,7 +105,7 @@ static void print_records_json(const struct kh_records *recs,
 		print_record_json(rec);
 		if (dev) {
 			const struct wg_peer *relay;
-			const char *path = path_of(dev, peer, rec, &relay);
+			const char *path = path_of(dev, bd, peer, rec, &relay);
 
 			fputs(",\"wg_endpoint\":", stdout);
 			print_endpoint_json(&peer->endpoint);
@@ -113,7 +123,8 @@ static void print_records_json(const struct kh_records *recs,
 }
 
 static void print_records(const struct kh_records *recs,
-			  const struct wg_device *dev)
+			  const struct wg_device *dev,
+			  const struct kh_bdays *bd)
 {
 	const struct wg_peer *peer = NULL;
 	char ep[ENDPOINT_STRLEN], key[KEY_B64_LEN + 1];
@@ -127,7 +138,7 @@ static void print_records(const struct kh_records *recs,
 		print_record(rec);
 		if (dev) {
 			const struct wg_peer *relay;
-			const char *path = path_of(dev, peer, rec, &relay);
+			const char *path = path_of(dev, bd, peer, rec, &relay);
 
 			if (!peer->endpoint.ss_family ||
 			    format_endpoint(&peer->endpoint, ep, sizeof(ep)))
@@ -147,8 +158,9 @@ static int list(const char *name, bool json)
 {
 	struct kh_records recs = { 0 };
 	struct wg_device *dev = NULL;
+	struct kh_bdays bd = { 0 };
 	struct khnl nl;
-	int code = 1;
+	int code = 1, ret;
 
 	buffer_stdout();
 	if (kh_open(&nl))
@@ -157,12 +169,18 @@ static int list(const char *name, bool json)
 		goto out;
 	if (dump(&nl, &recs))
 		goto out;
+	ret = dev ? kh_dump_bdays(&nl, &bd) : 0;
+	if (ret) {
+		khnl_perror(&nl, ret, "reading the birthday sessions");
+		goto out;
+	}
 	if (json)
-		print_records_json(&recs, dev);
+		print_records_json(&recs, dev, &bd);
 	else
-		print_records(&recs, dev);
+		print_records(&recs, dev, &bd);
 	code = fflush(stdout) ? 1 : 0;
 out:
+	kh_bdays_free(&bd);
 	kh_records_free(&recs);
 	wg_device_free(dev);
 	khnl_close(&nl);
@@ -581,9 +599,10 @@ static const struct cmd cmd_peers_list = {
 	.summary = "list the peer endpoint records",
 	.help =
 	"  DEV          only the records of DEV's peers, with the endpoint that\n"
-	"               WireGuard has for each and the path: direct, relayed\n"
-	"               via the peer (a reflector) whose endpoint WireGuard has\n"
-	"               instead of the record's, or none\n"
+	"               WireGuard has for each and the path: direct, birthday\n"
+	"               (the pair birthday probing found), relayed via the\n"
+	"               peer (a reflector) whose endpoint WireGuard has instead\n"
+	"               of the record's, or none\n"
 	"  -j, --json   print a JSON array, one record per line\n"
 	"\n"
 	"One line per record: KEY  ENDPOINT  SOURCE [via REFLECTOR]  age  expires.\n"

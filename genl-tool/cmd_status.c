@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "kh.h"
+#include "show.h"
 #include "util.h"
 #include "wg.h"
 
@@ -49,7 +50,54 @@ static void print_counter_name(const struct kh_counter *c, bool json)
 		putchar('"');
 }
 
-static void print_json(const struct kh_status *st, const int *dev_ports)
+static void print_bday_json(const struct kh_bday *b)
+{
+	char key[KEY_B64_LEN + 1];
+
+	key_to_base64(key, b->peer);
+	printf("{\"port\":%u,\"peer\":\"%s\",\"mode\":\"%s\",\"state\":\"%s\",\"endpoint\":",
+	       b->port, key, kh_bday_mode_name(b->mode),
+	       kh_bday_state_name(b->state));
+	print_endpoint_json(&b->target);
+	printf(",\"count\":%u,\"rate\":%u,\"time_limit_ms\":%u,\"ports_opened\":%u,\"probes_sent\":%u,\"age_ms\":%u,\"found\":",
+	       b->count, b->rate, b->time_ms, b->ports, b->probes, b->age_ms);
+	if (b->found.ss_family) {
+		print_endpoint_json(&b->found);
+		printf(",\"took_ms\":%u", b->took_ms);
+	} else {
+		fputs("null,\"took_ms\":null", stdout);
+	}
+	if (b->local_port)
+		printf(",\"local_port\":%u}", b->local_port);
+	else
+		fputs(",\"local_port\":null}", stdout);
+}
+
+static void print_bday(const struct kh_bday *b)
+{
+	char key[KEY_B64_LEN + 1], ep[ENDPOINT_STRLEN];
+
+	key_to_base64(key, b->peer);
+	format_endpoint(&b->target, ep, sizeof(ep));
+	printf("  port %u peer %s: %s toward %s, %s\n", b->port, key,
+	       kh_bday_mode_name(b->mode), ep, kh_bday_state_name(b->state));
+	if (b->mode == KH_BDAY_SPRAY)
+		printf("    ports opened %u of %u", b->ports, b->count);
+	else
+		printf("    probes sent %u of %u", b->probes, b->count);
+	printf(", at most %u/s, time limit %u ms, started %u ms ago\n",
+	       b->rate, b->time_ms, b->age_ms);
+	if (b->found.ss_family) {
+		format_endpoint(&b->found, ep, sizeof(ep));
+		printf("    found: the peer at %s after %u ms", ep, b->took_ms);
+		if (b->local_port)
+			printf(", through our port %u", b->local_port);
+		putchar('\n');
+	}
+}
+
+static void print_json(const struct kh_status *st, const int *dev_ports,
+		       const struct kh_bdays *bd)
 {
 	size_t i;
 
@@ -62,8 +110,9 @@ static void print_json(const struct kh_status *st, const int *dev_ports)
 			json_print_string(stdout, w->ifname);
 		else
 			fputs("null", stdout);
-		printf(",\"ifindex\":%u,\"port\":%u,\"has_key\":%s,\"device_port\":",
-		       w->ifindex, w->port, w->has_key ? "true" : "false");
+		printf(",\"ifindex\":%u,\"port\":%u,\"has_key\":%s,\"varies\":%s,\"device_port\":",
+		       w->ifindex, w->port, w->has_key ? "true" : "false",
+		       w->varies ? "true" : "false");
 		if (dev_ports[i] == PORT_GONE)
 			fputs("null}", stdout);
 		else
@@ -85,7 +134,13 @@ static void print_json(const struct kh_status *st, const int *dev_ports)
 		printf(",\"relay_rate\":%u", st->relay_rate);
 	else
 		fputs(",\"relay_rate\":null", stdout);
-	fputs(",\"counters\":{", stdout);
+	fputs(",\"birthday\":[", stdout);
+	for (i = 0; i < bd->n; i++) {
+		if (i)
+			putchar(',');
+		print_bday_json(&bd->v[i]);
+	}
+	fputs("],\"counters\":{", stdout);
 	for (i = 0; i < st->n_counters; i++) {
 		if (i)
 			putchar(',');
@@ -95,7 +150,8 @@ static void print_json(const struct kh_status *st, const int *dev_ports)
 	puts("}}");
 }
 
-static void print_human(const struct kh_status *st, const int *dev_ports)
+static void print_human(const struct kh_status *st, const int *dev_ports,
+			const struct kh_bdays *bd)
 {
 	size_t i;
 
@@ -116,6 +172,8 @@ static void print_human(const struct kh_status *st, const int *dev_ports)
 				 w->ifindex);
 		printf("  %s port %u, %s", label, w->port,
 		       w->has_key ? "key set" : "no key");
+		if (w->varies)
+			fputs(", NAT mapping varies by destination", stdout);
 		if (dev_ports[i] == PORT_GONE)
 			fputs(" (device gone)", stdout);
 		else if (dev_ports[i] == 0)
@@ -133,6 +191,10 @@ static void print_human(const struct kh_status *st, const int *dev_ports)
 		       st->rl_rate, st->rl_burst, st->rl_total);
 	if (st->relay_rate)
 		printf("relay: %u bytes/s per peer\n", st->relay_rate);
+	if (bd->n)
+		puts("birthday probing:");
+	for (i = 0; i < bd->n; i++)
+		print_bday(&bd->v[i]);
 	puts("counters:");
 	for (i = 0; i < st->n_counters; i++) {
 		fputs("  ", stdout);
@@ -143,6 +205,7 @@ static void print_human(const struct kh_status *st, const int *dev_ports)
 
 static int run(const struct cmd *cmd, int argc, char **argv)
 {
+	struct kh_bdays bd = { 0 };
 	struct kh_status st;
 	int *dev_ports = NULL;
 	struct khnl nl;
@@ -177,12 +240,18 @@ static int run(const struct cmd *cmd, int argc, char **argv)
 			goto out;
 		}
 	}
+	ret = kh_dump_bdays(&nl, &bd);
+	if (ret) {
+		khnl_perror(&nl, ret, "reading the birthday sessions");
+		goto out;
+	}
 	if (json)
-		print_json(&st, dev_ports);
+		print_json(&st, dev_ports, &bd);
 	else
-		print_human(&st, dev_ports);
+		print_human(&st, dev_ports, &bd);
 	code = fflush(stdout) ? 1 : 0;
 out:
+	kh_bdays_free(&bd);
 	free(dev_ports);
 	kh_status_free(&st);
 out_nl:
@@ -198,6 +267,8 @@ const struct cmd cmd_status = {
 	"  -j, --json   print JSON\n"
 	"\n"
 	"A watched port whose WireGuard device now listens on another port, or\n"
-	"is gone, is flagged: the module is not told when a listen port changes.\n",
+	"is gone, is flagged: the module is not told when a listen port changes.\n"
+	"Birthday probing sessions show their limits, what they sent and what\n"
+	"they found.\n",
 	.run = run,
 };

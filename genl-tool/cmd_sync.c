@@ -33,6 +33,8 @@
 #define DEFAULT_TIMEOUT_MS	2000
 #define MAX_TIMEOUT_MS		3600000
 #define MAX_RELAY_AFTER_MS	600000
+#define DEFAULT_BDAY_MS		20000
+#define BDAY_POLL_MS		100	/* how often sessions are looked at */
 #define DEFAULT_INTERVAL_S	25
 #define MAX_INTERVAL_S		86400
 /*
@@ -91,6 +93,9 @@ struct path {
 	bool held;			/* we started it with a hold just now */
 	bool want_relay;		/* no direct path: relay it */
 	ssize_t via;			/* through this reflector */
+	uint8_t bday;			/* enum kh_bday_mode; 0: none */
+	bool bday_done;
+	struct sockaddr_storage bday_at; /* found: the peer's endpoint */
 };
 
 struct sync {
@@ -104,6 +109,11 @@ struct sync {
 	uint32_t interval_s, timeout_ms;
 	uint8_t start_ttl;		/* 0: no safe start */
 	uint32_t relay_after_ms;	/* 0: never relay */
+	uint32_t bday_ms;		/* 0: no birthday probing */
+	int varies;			/* our mapping varies by destination,
+					 * as told: -1 unknown
+					 */
+	struct kh_bdays bdays;		/* the module's sessions, this round */
 
 	struct khnl nl;
 	struct nl_sock *ev;
@@ -565,6 +575,35 @@ static bool relayed(const struct sync *s, const struct wg_peer *p,
 	       reflector_at(s, &p->endpoint) >= 0;
 }
 
+/* The found birthday session of p, whose pair WireGuard uses; or NULL. */
+static const struct kh_bday *bday_of(const struct sync *s,
+				     const struct wg_peer *p)
+{
+	const struct kh_bday *b;
+
+	b = kh_bdays_find(&s->bdays, s->dev->listen_port, p->public_key);
+	if (!b || b->state != KH_BDAY_FOUND)
+		return NULL;
+	/* the probe side talks to what it found; the spray side rewrites */
+	if (!sockaddr_same(&p->endpoint, b->mode == KH_BDAY_PROBE ?
+			   &b->found : &b->target))
+		return NULL;
+	return b;
+}
+
+/*
+ * A peer whose endpoint check_paths() chose: a relay, or the pair that
+ * birthday probing found.  Its record is for check_paths() to try, never
+ * for apply to set over it.
+ */
+static bool chosen(const struct sync *s, const struct wg_peer *p,
+		   const struct kh_record *rec)
+{
+	const struct kh_bday *b = bday_of(s, p);
+
+	return relayed(s, p, rec) || (b && b->mode == KH_BDAY_PROBE);
+}
+
 /* Steps 4 and 5: every peer's record, applied.  Failures are printed. */
 static int apply_all(struct sync *s)
 {
@@ -579,7 +618,7 @@ static int apply_all(struct sync *s)
 		struct wg_peer *p = &s->dev->peers[i];
 
 		ret = kh_get_peer(&s->nl, p->public_key, &rec);
-		if (ret == -ENOENT || (!ret && relayed(s, p, &rec)))
+		if (ret == -ENOENT || (!ret && chosen(s, p, &rec)))
 			continue;
 		if (ret) {
 			key_to_base64(key, p->public_key);
@@ -708,10 +747,10 @@ static void print_family(const char *name, const struct nc_family *f)
 	       nc_verdict_name(f->port_kept), nc_verdict_name(f->port_filtered));
 }
 
-static int netcheck_report(const struct sync *s)
+/* What this round's answers tell about our NAT. */
+static int analyze(const struct sync *s, struct netcheck *nc)
 {
 	struct nc_answer *a;
-	struct netcheck nc;
 	size_t i;
 
 	a = calloc(s->n_refl + 1, sizeof(*a));
@@ -727,8 +766,45 @@ static int netcheck_report(const struct sync *s)
 		a[i].alt_asked = s->refl[i].alt_asked && s->refl[i].auth;
 		a[i].alt_answered = s->refl[i].alt_answered;
 	}
-	netcheck_analyze(a, s->n_refl, s->dev->listen_port, &nc);
+	netcheck_analyze(a, s->n_refl, s->dev->listen_port, nc);
 	free(a);
+	return 0;
+}
+
+/*
+ * The round's answers say whether our mapping varies by destination (two
+ * reflector addresses saw different endpoints): when that is news, tell
+ * the reflectors now, so that the peers learn it with our record before
+ * they choose how to reach us.  Every later request says it too.
+ */
+static void tell_varies(struct sync *s)
+{
+	uint8_t nonce[KH_NONCE_LEN];
+	struct netcheck nc;
+	int varies;
+	size_t i;
+
+	if (analyze(s, &nc))
+		return;
+	if (nc.v4.varies == NC_UNKNOWN && nc.v6.varies == NC_UNKNOWN)
+		return;
+	varies = nc.v4.varies == NC_YES || nc.v6.varies == NC_YES;
+	if (varies == s->varies)
+		return;
+	s->varies = varies;
+	for (i = 0; i < s->n_refl; i++)
+		if (s->refl[i].answered && s->refl[i].auth)
+			kh_probe_varies(&s->nl, s->dev->listen_port,
+					&s->refl[i].addr, s->dev->public_key,
+					varies, nonce);
+}
+
+static int netcheck_report(const struct sync *s)
+{
+	struct netcheck nc;
+
+	if (analyze(s, &nc))
+		return -ENOMEM;
 	if (s->json) {
 		fputs("{\"device\":", stdout);
 		json_print_string(stdout, s->name);
@@ -865,6 +941,26 @@ static int on_path_event(struct nl_msg *msg, void *arg)
 }
 
 /*
+ * Wait until @until (at most) for events and take those that came: path
+ * answers, and records for the watch loop.  -errno when waiting failed.
+ */
+static int take_events(struct sync *s, uint64_t until, uint64_t now)
+{
+	bool readable;
+	int ret;
+
+	ret = wait_fds(s, until, now, &readable);
+	if (ret || !readable)
+		return ret;
+	ret = khnl_events_read(s->ev, on_path_event, s);
+	if (ret == -ENOBUFS) {
+		s->lost = true;
+		ret = 0;
+	}
+	return ret;
+}
+
+/*
  * Probe every path from DEV's port, PATH_PROBES times over relay_after_ms: an
  * answer from the peer's module means the direct path works both ways.
  */
@@ -873,7 +969,6 @@ static int probe_paths(struct sync *s)
 	uint64_t start = now_us(), now, next, step, deadline;
 	const struct wg_device *dev = s->dev;
 	size_t i, left;
-	bool readable;
 	int ret;
 
 	step = (uint64_t)s->relay_after_ms * 1000 / PATH_PROBES;
@@ -902,16 +997,8 @@ static int probe_paths(struct sync *s)
 			}
 			next += step;
 		}
-		ret = wait_fds(s, next < deadline ? next : deadline, now,
-			       &readable);
+		ret = take_events(s, next < deadline ? next : deadline, now);
 		if (ret)
-			return ret;
-		if (!readable)
-			continue;
-		ret = khnl_events_read(s->ev, on_path_event, s);
-		if (ret == -ENOBUFS)
-			s->lost = true;
-		else if (ret)
 			return ret;
 	}
 	return 0;
@@ -1017,8 +1104,6 @@ static int wait_relays(struct sync *s)
 {
 	uint64_t start = now_us(), now, next = start, step, deadline;
 	size_t i, left;
-	bool readable;
-	int ret;
 
 	step = (uint64_t)s->relay_after_ms * 1000 / 4;
 	deadline = start + (uint64_t)s->relay_after_ms * 1000;
@@ -1050,16 +1135,7 @@ static int wait_relays(struct sync *s)
 			}
 			next += step;
 		}
-		ret = wait_fds(s, next < deadline ? next : deadline, now,
-			       &readable);
-		if (ret)
-			break;
-		if (!readable)
-			continue;
-		ret = khnl_events_read(s->ev, on_path_event, s);
-		if (ret == -ENOBUFS)
-			s->lost = true;
-		else if (ret)
+		if (take_events(s, next < deadline ? next : deadline, now))
 			break;
 	}
 	s->relay_phase = false;
@@ -1105,6 +1181,174 @@ static void go_relayed(struct sync *s, struct path *pa, bool in_round)
 }
 
 /*
+ * Birthday probing, when exactly one side's mapping varies by destination
+ * (ours as this round found, the peer's as its record says): the side
+ * that varies sprays, the other probes.  0: not for this path.
+ */
+static uint8_t bday_mode(struct sync *s, struct path *pa)
+{
+	const struct wg_peer *p = &s->dev->peers[pa->peer];
+	struct kh_record fresh;
+	bool peer_varies;
+
+	if (!s->bday_ms || pa->relay >= 0)
+		return 0;
+	/* the peer may have said so since the round began */
+	if (kh_get_peer(&s->nl, p->public_key, &fresh))
+		fresh = pa->rec;
+	peer_varies = fresh.flags & KH_RECORD_F_VARIES;
+	pa->rec.endpoint = fresh.endpoint;
+	if (s->varies == 1 && !peer_varies)
+		return KH_BDAY_SPRAY;
+	if (s->varies != 1 && peer_varies)
+		return KH_BDAY_PROBE;
+	return 0;
+}
+
+/* Birthday probing found a pair for pa: WireGuard's endpoint becomes it. */
+static void go_birthday(struct sync *s, struct path *pa, bool in_round)
+{
+	struct wg_peer *p = &s->dev->peers[pa->peer];
+	uint8_t nonce[KH_NONCE_LEN];
+	char key[KEY_B64_LEN + 1];
+	struct change ch = { 0 };
+	int ret;
+
+	/* the spray side keeps the endpoint; its module moves the port */
+	const struct sockaddr_storage *ep = pa->bday == KH_BDAY_PROBE ?
+					    &pa->bday_at : &pa->rec.endpoint;
+
+	key_to_base64(key, p->public_key);
+	/* its last initiation went nowhere: begin again at once */
+	if (apply_restart(p->last_handshake_ms, realtime_ms(),
+			  p->n_allowedips))
+		ret = wg_restart_peer(&s->nl, s->dev->ifindex, p, ep);
+	else
+		ret = wg_set_endpoint(&s->nl, s->dev->ifindex, p->public_key,
+				      ep);
+	if (ret) {
+		khnl_perror(&s->nl, ret, "%s: setting %s's birthday pair",
+			    s->name, key);
+		return;
+	}
+	/*
+	 * A safe start ends here: the pair is open both ways, and no
+	 * colliding entry can come of it.  Our hold goes, and a packet from
+	 * us ends the peer's.
+	 */
+	if (pa->bday == KH_BDAY_SPRAY && s->start_ttl)
+		kh_start(&s->nl, s->dev->listen_port, ep, s->start_ttl, 1);
+	kh_probe(&s->nl, s->dev->listen_port, ep, nonce);
+	memcpy(ch.key, p->public_key, KH_KEY_LEN);
+	ch.old_ep = p->endpoint;
+	ch.new_ep = *ep;
+	ch.via = pa->rec.reflector;
+	ch.source = pa->rec.source;
+	ch.path = APPLY_PATH_BIRTHDAY;
+	p->endpoint = *ep;
+	say_change(s, &ch, in_round);
+}
+
+/* Read the module's sessions into s->bdays. */
+static int read_bdays(struct sync *s)
+{
+	int ret;
+
+	kh_bdays_free(&s->bdays);
+	ret = kh_dump_bdays(&s->nl, &s->bdays);
+	if (ret)
+		khnl_perror(&s->nl, ret, "%s: reading the birthday sessions",
+			    s->name);
+	return ret;
+}
+
+/*
+ * Start a session for every path that wants one and wait, reading events
+ * meanwhile, until each found its pair or ran out of time.  A found one
+ * gets its pair; the others are left to the relay.
+ */
+static void run_birthdays(struct sync *s, bool in_round)
+{
+	uint64_t now = now_us(), next = now, deadline;
+	char key[KEY_B64_LEN + 1];
+	size_t i, left;
+	int ret;
+
+	deadline = now + ((uint64_t)s->bday_ms + 1000) * 1000;
+	for (i = 0; i < s->n_paths; i++) {
+		struct path *pa = &s->paths[i];
+		const struct wg_peer *p = &s->dev->peers[pa->peer];
+		struct kh_bday_ask ask = {
+			.port = s->dev->listen_port,
+			.self = s->dev->public_key,
+			.peer = p->public_key,
+			.target = pa->rec.endpoint,
+			.mode = pa->bday,
+			.ttl = pa->bday == KH_BDAY_SPRAY ? s->start_ttl : 0,
+			.time_ms = s->bday_ms,
+		};
+
+		if (!pa->bday)
+			continue;
+		ret = kh_bday_start(&s->nl, &ask);
+		if (ret) {
+			key_to_base64(key, p->public_key);
+			khnl_perror(&s->nl, ret, "%s: birthday probing %s",
+				    s->name, key);
+			pa->bday_done = true;
+		}
+	}
+	while (!s->stop) {
+		now = now_us();
+		if (now >= next) {
+			next = now + BDAY_POLL_MS * 1000;
+			if (read_bdays(s))
+				break;
+			left = 0;
+			for (i = 0; i < s->n_paths; i++) {
+				struct path *pa = &s->paths[i];
+				const struct kh_bday *b;
+
+				if (!pa->bday || pa->bday_done)
+					continue;
+				b = kh_bdays_find(&s->bdays,
+						  s->dev->listen_port,
+						  s->dev->peers[pa->peer].public_key);
+				if (b && b->state == KH_BDAY_FOUND)
+					pa->bday_at = b->found;
+				pa->bday_done = !b ||
+						b->state != KH_BDAY_RUNNING;
+				left += !pa->bday_done;
+			}
+			if (!left)
+				break;
+		}
+		if (now >= deadline ||
+		    take_events(s, next < deadline ? next : deadline, now))
+			break;
+	}
+	for (i = 0; i < s->n_paths; i++)
+		if (s->paths[i].bday && s->paths[i].bday_at.ss_family)
+			go_birthday(s, &s->paths[i], in_round);
+}
+
+/* pa gets no direct path: relay it, if a reflector can. */
+static bool to_relay(struct sync *s, struct path *pa)
+{
+	char key[KEY_B64_LEN + 1];
+
+	pa->via = pick_relay(s, pa);
+	if (pa->via < 0) {
+		key_to_base64(key, s->dev->peers[pa->peer].public_key);
+		kh_err("%s: %s: no direct path, and no reflector to relay through",
+		       s->name, key);
+		return false;
+	}
+	pa->want_relay = true;
+	return true;
+}
+
+/*
  * Step 7: the peers (keys, or all with keys NULL) that have a record and
  * no live session, or are relayed, get probed at their record's endpoint.
  * An answer: direct (a relayed one goes back).  None within relay_after_ms:
@@ -1116,8 +1360,7 @@ static int check_paths(struct sync *s, const struct kh_record *keys,
 	struct wg_device *dev = s->dev;
 	struct wg_device *now_dev = NULL;
 	int64_t now = realtime_ms();
-	char key[KEY_B64_LEN + 1];
-	size_t i, k, n_relay = 0;
+	size_t i, k, n_relay = 0, n_bday = 0;
 	ssize_t r;
 	int ret;
 
@@ -1142,6 +1385,9 @@ static int check_paths(struct sync *s, const struct kh_record *keys,
 		    !endpoint_is_unicast(&pa->rec.endpoint))
 			continue;
 		pa->relay = reflector_at(s, &p->endpoint);
+		/* a birthday pair is checked where it is */
+		if (bday_of(s, p) && bday_of(s, p)->mode == KH_BDAY_PROBE)
+			pa->rec.endpoint = p->endpoint;
 		if (!relayed(s, p, &pa->rec)) {
 			if (!apply_no_session(p->last_handshake_ms, now))
 				continue;
@@ -1189,18 +1435,20 @@ static int check_paths(struct sync *s, const struct kh_record *keys,
 			if (pa->relay < 0 && q && q->last_handshake_ms >= now &&
 			    !relayed(s, q, &pa->rec))
 				continue;
-			pa->via = pick_relay(s, pa);
-			if (pa->via < 0) {
-				key_to_base64(key, q ? q->public_key :
-					      dev->peers[pa->peer].public_key);
-				kh_err("%s: %s: no direct path, and no reflector to relay through",
-				       s->name, key);
-				continue;
-			}
-			pa->want_relay = true;
-			n_relay++;
+			pa->bday = bday_mode(s, pa);
+			if (pa->bday)
+				n_bday++;
+			else
+				n_relay += to_relay(s, pa);
 		}
 		wg_device_free(now_dev);
+		if (n_bday && !s->stop) {
+			run_birthdays(s, in_round);
+			for (i = 0; i < s->n_paths; i++)
+				if (s->paths[i].bday &&
+				    !s->paths[i].bday_at.ss_family)
+					n_relay += to_relay(s, &s->paths[i]);
+		}
 		if (n_relay && !s->stop) {
 			wait_relays(s);
 			for (i = 0; i < s->n_paths; i++)
@@ -1284,6 +1532,8 @@ static int sync_round(struct sync *s)
 		ret = netcheck_report(s);
 		return fflush(stdout) || ret ? ROUND_FAILED : 0;
 	}
+	tell_varies(s);
+	read_bdays(s);
 	ret = apply_all(s);
 	if (check_paths(s, NULL, 0, true))
 		ret = ROUND_FAILED;
@@ -1349,7 +1599,7 @@ static int apply_pending(struct sync *s)
 		 */
 		if (kh_get_peer(&s->nl, todo[i].key, &rec))
 			rec = todo[i];
-		if (relayed(s, p, &rec))
+		if (chosen(s, p, &rec))
 			continue;
 		ret = apply_record(&s->nl, dev, p, &rec, now, true,
 				   s->start_ttl, &ch);
@@ -1441,6 +1691,7 @@ static int parse_args(struct sync *s, const struct cmd *cmd, int argc,
 		{ "timeout", required_argument, NULL, 't' },
 		{ "start-ttl", required_argument, NULL, 's' },
 		{ "relay-after", required_argument, NULL, 'R' },
+		{ "birthday", required_argument, NULL, 'B' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -1448,7 +1699,7 @@ static int parse_args(struct sync *s, const struct cmd *cmd, int argc,
 	uint32_t ttl;
 	int ch, ret;
 
-	while ((ch = getopt_long(argc, argv, ":r:wi:t:s:R:jh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":r:wi:t:s:R:B:jh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'r':
 			ret = add_given(s, optarg, cmd);
@@ -1479,6 +1730,12 @@ static int parse_args(struct sync *s, const struct cmd *cmd, int argc,
 				return cmd_usage_error(cmd, "relay-after must be 0 to %u milliseconds",
 						       MAX_RELAY_AFTER_MS);
 			break;
+		case 'B':
+			if (parse_u32(optarg, 0, KH_BDAY_MAX_TIME_MS,
+				      &s->bday_ms))
+				return cmd_usage_error(cmd, "birthday must be 0 to %u milliseconds",
+						       KH_BDAY_MAX_TIME_MS);
+			break;
 		case 'j':
 			s->json = true;
 			break;
@@ -1494,8 +1751,9 @@ static int parse_args(struct sync *s, const struct cmd *cmd, int argc,
 				       "missing argument" : "too many arguments");
 	if (s->netcheck && (s->watch || s->interval_s != DEFAULT_INTERVAL_S ||
 			    s->start_ttl != APPLY_DEFAULT_START_TTL ||
-			    s->relay_after_ms != APPLY_DEFAULT_RELAY_AFTER_MS))
-		return cmd_usage_error(cmd, "--watch, --interval, --start-ttl and --relay-after are options of peers sync");
+			    s->relay_after_ms != APPLY_DEFAULT_RELAY_AFTER_MS ||
+			    s->bday_ms != DEFAULT_BDAY_MS))
+		return cmd_usage_error(cmd, "--watch, --interval, --start-ttl, --relay-after and --birthday are options of peers sync");
 	s->name = argv[optind];
 	return -1;
 }
@@ -1508,6 +1766,8 @@ static int run_mode(const struct cmd *cmd, int argc, char **argv,
 		.timeout_ms = DEFAULT_TIMEOUT_MS,
 		.start_ttl = APPLY_DEFAULT_START_TTL,
 		.relay_after_ms = APPLY_DEFAULT_RELAY_AFTER_MS,
+		.bday_ms = DEFAULT_BDAY_MS,
+		.varies = -1,
 		.netcheck = netcheck,
 		.sigfd = -1,
 	};
@@ -1558,6 +1818,7 @@ out:
 	free(s.held);
 	free(s.given);
 	wg_device_free(s.dev);
+	kh_bdays_free(&s.bdays);
 	if (s.sigfd >= 0)
 		close(s.sigfd);
 	if (s.ev)
@@ -1573,7 +1834,7 @@ static int run(const struct cmd *cmd, int argc, char **argv)
 
 const struct cmd cmd_peers_sync = {
 	.name = "peers sync",
-	.args = "DEV [--reflector ADDR:PORT]... [--watch] [--interval S] [--timeout MS] [--start-ttl N] [--relay-after MS] [-j]",
+	.args = "DEV [--reflector ADDR:PORT]... [--watch] [--interval S] [--timeout MS] [--start-ttl N] [--relay-after MS] [--birthday MS] [-j]",
 	.summary = "find DEV's peers through reflectors and set their endpoints",
 	.help =
 	"  -r, --reflector ADDR:PORT  ask this reflector (repeat for more); by\n"
@@ -1588,6 +1849,8 @@ const struct cmd cmd_peers_sync = {
 	"                      below\n"
 	"  -R, --relay-after MS  relay a peer whose endpoint does not answer in\n"
 	"                      this time (default 3000; 0: never), see below\n"
+	"  -B, --birthday MS   time limit of birthday probing (default 20000;\n"
+	"                      0: never), see below\n"
 	"  -j, --json          one JSON object per round (and per change between\n"
 	"                      rounds with --watch), one per line\n"
 	"\n"
@@ -1616,10 +1879,23 @@ const struct cmd cmd_peers_sync = {
 	"means a direct path: a relayed peer goes back to it, and the reflector\n"
 	"is told to stop.  No answer within --relay-after: a reflector that\n"
 	"answered under the mesh key (the lowest address: the peer picks the same)\n"
-	"is asked to relay, and the peer's endpoint becomes the reflector's.  It forwards WireGuard's packets still encrypted, only\n"
-	"when both peers asked, for 120 s per request: keep sync running\n"
-	"(--watch) for a relayed peer.  A silent relay is replaced in the next\n"
-	"round by another reflector.\n",
+	"is asked to relay, and the peer's endpoint becomes the reflector's.  It\n"
+	"forwards WireGuard's packets still encrypted, only when both peers\n"
+	"asked, for 120 s per request: keep sync running (--watch) for a relayed\n"
+	"peer.  A silent relay is replaced in the next round by another\n"
+	"reflector.\n"
+	"\n"
+	"Birthday probing comes before the relay when exactly one side's NAT\n"
+	"mapping varies by destination (a symmetric NAT): each round finds out\n"
+	"whether ours does (two reflector addresses see different endpoints)\n"
+	"and tells the reflectors, which pass it on with our record.  The\n"
+	"symmetric side's module opens 256 ports and sends from each toward the\n"
+	"peer (with the start TTL); the other side's module probes 1024 random\n"
+	"ports of the symmetric side's address from the WireGuard port, at most\n"
+	"100 a second.  The first probe that gets through names a pair: the\n"
+	"probing side sets the endpoint to it, the spraying side's module moves\n"
+	"WireGuard's packets to that port.  Nothing found within --birthday:\n"
+	"relayed as above.\n",
 	.run = run,
 };
 

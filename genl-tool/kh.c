@@ -40,6 +40,18 @@ static struct nla_policy kh_policy[KH_A_MAX + 1] = {
 	[KH_A_RL_TOTAL]	 = { .type = NLA_U32, .maxlen = 4 },
 	[KH_A_RELAY_RATE] = { .type = NLA_U32, .maxlen = 4 },
 	[KH_A_RELAY]	 = { .minlen = KH_KEY_LEN, .maxlen = KH_KEY_LEN },
+	[KH_A_PEER]	 = { .minlen = KH_KEY_LEN, .maxlen = KH_KEY_LEN },
+	[KH_A_BDAY_MODE] = { .type = NLA_U8, .maxlen = 1 },
+	[KH_A_BDAY_STATE] = { .type = NLA_U8, .maxlen = 1 },
+	[KH_A_BDAY_COUNT] = { .type = NLA_U32, .maxlen = 4 },
+	[KH_A_BDAY_RATE] = { .type = NLA_U32, .maxlen = 4 },
+	[KH_A_BDAY_TIME_MS] = { .type = NLA_U32, .maxlen = 4 },
+	[KH_A_BDAY_PORTS] = { .type = NLA_U32, .maxlen = 4 },
+	[KH_A_BDAY_PROBES] = { .type = NLA_U32, .maxlen = 4 },
+	[KH_A_BDAY_FOUND] = { .minlen = sizeof(struct sockaddr_in),
+			      .maxlen = sizeof(struct sockaddr_in6) },
+	[KH_A_BDAY_LOCAL_PORT] = { .type = NLA_U16, .maxlen = 2 },
+	[KH_A_BDAY_TOOK_MS] = { .type = NLA_U32, .maxlen = 4 },
 };
 
 /* A dump that raced a change of the table is read again, this often. */
@@ -52,6 +64,7 @@ static struct nla_policy watch_policy[KH_WATCH_A_MAX + 1] = {
 	[KH_WATCH_A_IFINDEX] = { .type = NLA_U32, .maxlen = 4 },
 	[KH_WATCH_A_IFNAME]  = { .type = NLA_STRING, .maxlen = IF_NAMESIZE },
 	[KH_WATCH_A_HAS_KEY] = { .type = NLA_U8, .maxlen = 1 },
+	[KH_WATCH_A_VARIES] = { .type = NLA_U8, .maxlen = 1 },
 };
 
 static const char *const stat_names[] = {
@@ -80,6 +93,11 @@ static const char *const stat_names[] = {
 	[KH_STAT_RELAY_BYTES]		= "relay_bytes",
 	[KH_STAT_RELAY_LIMITED]		= "relay_limited",
 	[KH_STAT_RELAY_NO_PEER]		= "relay_no_peer",
+	[KH_STAT_BDAY_PORTS]		= "bday_ports",
+	[KH_STAT_BDAY_PROBES]		= "bday_probes",
+	[KH_STAT_BDAY_FOUND]		= "bday_found",
+	[KH_STAT_BDAY_REFUSED]		= "bday_refused",
+	[KH_STAT_BDAY_REWRITTEN]	= "bday_rewritten",
 };
 
 /* NULL for counters newer than this khctl. */
@@ -150,6 +168,8 @@ static int parse_watch(struct kh_status *st, struct nlattr *nest)
 			    sizeof(w->ifname));
 	if (tb[KH_WATCH_A_HAS_KEY])
 		w->has_key = nla_get_u8(tb[KH_WATCH_A_HAS_KEY]) != 0;
+	if (tb[KH_WATCH_A_VARIES])
+		w->varies = nla_get_u8(tb[KH_WATCH_A_VARIES]) != 0;
 	return 0;
 }
 
@@ -351,14 +371,11 @@ int kh_probe_keys(struct khnl *nl, uint16_t port,
 	return ret;
 }
 
-/*
- * A probe whose answer comes from the port after the reflector's own: does
- * our NAT let in a packet from another port of the same address?  Needs the
- * mesh key on our port (-ENOKEY).
- */
-int kh_probe_alt(struct khnl *nl, uint16_t port,
-		 const struct sockaddr_storage *reflector,
-		 const uint8_t *pubkey, uint8_t nonce[KH_NONCE_LEN])
+/* An authenticated probe with one more attribute (len 0: a flag). */
+static int probe_with(struct khnl *nl, uint16_t port,
+		      const struct sockaddr_storage *reflector,
+		      const uint8_t *pubkey, int attr, const void *data,
+		      int len, uint8_t nonce[KH_NONCE_LEN])
 {
 	struct probe_reply pr = { .nonce = nonce };
 	struct nl_msg *msg;
@@ -369,7 +386,7 @@ int kh_probe_alt(struct khnl *nl, uint16_t port,
 	msg = kh_probe_msg(nl->kh_family, port, reflector, pubkey, NULL, 0);
 	if (!msg)
 		return -ENOMEM;
-	if (nla_put_flag(msg, KH_A_ALT_PORT) < 0) {
+	if (nla_put(msg, attr, len, data) < 0) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -377,6 +394,19 @@ int kh_probe_alt(struct khnl *nl, uint16_t port,
 	if (!ret && !pr.seen)
 		ret = -EBADMSG;
 	return ret;
+}
+
+/*
+ * A probe whose answer comes from the port after the reflector's own: does
+ * our NAT let in a packet from another port of the same address?  Needs the
+ * mesh key on our port (-ENOKEY).
+ */
+int kh_probe_alt(struct khnl *nl, uint16_t port,
+		 const struct sockaddr_storage *reflector,
+		 const uint8_t *pubkey, uint8_t nonce[KH_NONCE_LEN])
+{
+	return probe_with(nl, port, reflector, pubkey, KH_A_ALT_PORT, NULL, 0,
+			  nonce);
 }
 
 /*
@@ -390,24 +420,175 @@ int kh_probe_relay(struct khnl *nl, uint16_t port,
 		   const uint8_t *pubkey, const uint8_t peer[KH_KEY_LEN],
 		   bool end, uint8_t nonce[KH_NONCE_LEN])
 {
-	struct probe_reply pr = { .nonce = nonce };
-	struct nl_msg *msg;
-	int ret;
+	return probe_with(nl, port, reflector, pubkey,
+			  end ? KH_A_RELAY_END : KH_A_RELAY, peer, KH_KEY_LEN,
+			  nonce);
+}
 
-	if (!pubkey)
-		return -EINVAL;
-	msg = kh_probe_msg(nl->kh_family, port, reflector, pubkey, NULL, 0);
+/*
+ * Say whether our port's NAT mapping varies by destination: this probe and
+ * every authenticated one after it tell the reflectors, which pass it on
+ * with our record.
+ */
+int kh_probe_varies(struct khnl *nl, uint16_t port,
+		    const struct sockaddr_storage *reflector,
+		    const uint8_t *pubkey, bool varies,
+		    uint8_t nonce[KH_NONCE_LEN])
+{
+	uint8_t v = varies;
+
+	return probe_with(nl, port, reflector, pubkey, KH_A_VARIES, &v, 1,
+			  nonce);
+}
+
+int kh_bday_start(struct khnl *nl, const struct kh_bday_ask *ask)
+{
+	struct nl_msg *msg;
+
+	msg = kh_msg(nl, KH_CMD_BIRTHDAY, 0);
 	if (!msg)
 		return -ENOMEM;
-	if (nla_put(msg, end ? KH_A_RELAY_END : KH_A_RELAY, KH_KEY_LEN,
-		    peer) < 0) {
+	if (nla_put_u16(msg, KH_A_PORT, ask->port) < 0 ||
+	    nla_put(msg, KH_A_PUBKEY, KH_KEY_LEN, ask->self) < 0 ||
+	    nla_put(msg, KH_A_PEER, KH_KEY_LEN, ask->peer) < 0 ||
+	    nla_put(msg, KH_A_ENDPOINT, (int)sockaddr_len(&ask->target),
+		    &ask->target) < 0 ||
+	    nla_put_u8(msg, KH_A_BDAY_MODE, ask->mode) < 0 ||
+	    (ask->count && nla_put_u32(msg, KH_A_BDAY_COUNT, ask->count) < 0) ||
+	    (ask->rate && nla_put_u32(msg, KH_A_BDAY_RATE, ask->rate) < 0) ||
+	    (ask->time_ms &&
+	     nla_put_u32(msg, KH_A_BDAY_TIME_MS, ask->time_ms) < 0) ||
+	    (ask->ttl && nla_put_u8(msg, KH_A_START_TTL, ask->ttl) < 0)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	ret = khnl_request(nl, msg, parse_probe_reply, &pr);
-	if (!ret && !pr.seen)
+	return khnl_request(nl, msg, NULL, NULL);
+}
+
+/* -ENOENT: no session for peer on port. */
+int kh_bday_end(struct khnl *nl, uint16_t port, const uint8_t peer[KH_KEY_LEN])
+{
+	struct nl_msg *msg;
+
+	msg = kh_msg(nl, KH_CMD_BIRTHDAY_END, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u16(msg, KH_A_PORT, port) < 0 ||
+	    nla_put(msg, KH_A_PEER, KH_KEY_LEN, peer) < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return khnl_request(nl, msg, NULL, NULL);
+}
+
+int kh_parse_bday(struct nl_msg *msg, struct kh_bday *b)
+{
+	struct nlattr *tb[KH_A_MAX + 1];
+
+	memset(b, 0, sizeof(*b));
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KH_A_MAX, kh_policy) < 0 ||
+	    !tb[KH_A_PORT] || !tb[KH_A_PEER] || !tb[KH_A_ENDPOINT] ||
+	    !tb[KH_A_BDAY_MODE] || !tb[KH_A_BDAY_STATE] ||
+	    sockaddr_from_bytes(nla_data(tb[KH_A_ENDPOINT]),
+				nla_len(tb[KH_A_ENDPOINT]), &b->target))
+		return -EBADMSG;
+	b->port = nla_get_u16(tb[KH_A_PORT]);
+	memcpy(b->peer, nla_data(tb[KH_A_PEER]), KH_KEY_LEN);
+	b->mode = nla_get_u8(tb[KH_A_BDAY_MODE]);
+	b->state = nla_get_u8(tb[KH_A_BDAY_STATE]);
+	if (tb[KH_A_BDAY_COUNT])
+		b->count = nla_get_u32(tb[KH_A_BDAY_COUNT]);
+	if (tb[KH_A_BDAY_RATE])
+		b->rate = nla_get_u32(tb[KH_A_BDAY_RATE]);
+	if (tb[KH_A_BDAY_TIME_MS])
+		b->time_ms = nla_get_u32(tb[KH_A_BDAY_TIME_MS]);
+	if (tb[KH_A_BDAY_PORTS])
+		b->ports = nla_get_u32(tb[KH_A_BDAY_PORTS]);
+	if (tb[KH_A_BDAY_PROBES])
+		b->probes = nla_get_u32(tb[KH_A_BDAY_PROBES]);
+	if (tb[KH_A_AGE_MS])
+		b->age_ms = nla_get_u32(tb[KH_A_AGE_MS]);
+	if (tb[KH_A_BDAY_TOOK_MS])
+		b->took_ms = nla_get_u32(tb[KH_A_BDAY_TOOK_MS]);
+	if (tb[KH_A_BDAY_LOCAL_PORT])
+		b->local_port = nla_get_u16(tb[KH_A_BDAY_LOCAL_PORT]);
+	if (tb[KH_A_BDAY_FOUND] &&
+	    sockaddr_from_bytes(nla_data(tb[KH_A_BDAY_FOUND]),
+				nla_len(tb[KH_A_BDAY_FOUND]), &b->found))
+		return -EBADMSG;
+	if (b->state == KH_BDAY_FOUND && !b->found.ss_family)
+		return -EBADMSG;
+	return 0;
+}
+
+static int parse_dump_bday(struct nl_msg *msg, void *arg)
+{
+	struct kh_bdays *out = arg;
+	struct kh_bday b, *v;
+
+	if (kh_parse_bday(msg, &b)) {
+		out->bad++;
+		return 0;
+	}
+	if (out->n == out->cap) {
+		size_t cap = out->cap ? out->cap * 2 : 8;
+
+		v = realloc(out->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		out->v = v;
+		out->cap = cap;
+	}
+	out->v[out->n++] = b;
+	return 0;
+}
+
+/* Every birthday session; -EBADMSG at the end if some were bad. */
+int kh_dump_bdays(struct khnl *nl, struct kh_bdays *out)
+{
+	struct nl_msg *msg;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	msg = kh_msg(nl, KH_CMD_GET_BIRTHDAYS, NLM_F_DUMP);
+	if (!msg)
+		return -ENOMEM;
+	ret = khnl_request(nl, msg, parse_dump_bday, out);
+	if (!ret && out->bad)
 		ret = -EBADMSG;
 	return ret;
+}
+
+/* The session of peer on port, found or not; NULL if none. */
+const struct kh_bday *kh_bdays_find(const struct kh_bdays *b, uint16_t port,
+				    const uint8_t peer[KH_KEY_LEN])
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (b->v[i].port == port &&
+		    !memcmp(b->v[i].peer, peer, KH_KEY_LEN))
+			return &b->v[i];
+	return NULL;
+}
+
+void kh_bdays_free(struct kh_bdays *b)
+{
+	free(b->v);
+	memset(b, 0, sizeof(*b));
+}
+
+const char *kh_bday_mode_name(unsigned int mode)
+{
+	return mode == KH_BDAY_SPRAY ? "spray" :
+	       mode == KH_BDAY_PROBE ? "probe" : "?";
+}
+
+const char *kh_bday_state_name(unsigned int state)
+{
+	return state == KH_BDAY_RUNNING ? "running" :
+	       state == KH_BDAY_FOUND ? "found" :
+	       state == KH_BDAY_FAILED ? "failed" : "?";
 }
 
 /* All zeros removes the key.  The message is wiped before it is freed. */

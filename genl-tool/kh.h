@@ -17,6 +17,7 @@ struct kh_watch {
 	uint32_t ifindex;
 	char ifname[IF_NAMESIZE];	/* "" when the module sent none */
 	bool has_key;			/* a mesh key is set on the port */
+	bool varies;			/* its requests say KH_PF_VARIES */
 };
 
 struct kh_counter {
@@ -96,6 +97,48 @@ int kh_probe_relay(struct khnl *nl, uint16_t port,
 		   const struct sockaddr_storage *reflector,
 		   const uint8_t *pubkey, const uint8_t peer[KH_KEY_LEN],
 		   bool end, uint8_t nonce[KH_NONCE_LEN]);
+int kh_probe_varies(struct khnl *nl, uint16_t port,
+		    const struct sockaddr_storage *reflector,
+		    const uint8_t *pubkey, bool varies,
+		    uint8_t nonce[KH_NONCE_LEN]);
+
+/* A birthday session to start (KH_CMD_BIRTHDAY); 0: the module's default. */
+struct kh_bday_ask {
+	uint16_t port;
+	const uint8_t *self, *peer;
+	struct sockaddr_storage target;
+	uint8_t mode;			/* enum kh_bday_mode */
+	uint8_t ttl;			/* the spray's */
+	uint32_t count, rate, time_ms;
+};
+
+/* A session, as KH_CMD_GET_BIRTHDAYS has it. */
+struct kh_bday {
+	uint16_t port;
+	uint8_t peer[KH_KEY_LEN];
+	struct sockaddr_storage target;
+	struct sockaddr_storage found;	/* ss_family 0: not found */
+	uint8_t mode, state;
+	uint32_t count, rate, time_ms;
+	uint32_t ports, probes, age_ms, took_ms;
+	uint16_t local_port;		/* the spray's socket that works */
+};
+
+struct kh_bdays {
+	struct kh_bday *v;
+	size_t n, cap;
+	unsigned int bad;
+};
+
+int kh_bday_start(struct khnl *nl, const struct kh_bday_ask *ask);
+int kh_bday_end(struct khnl *nl, uint16_t port, const uint8_t peer[KH_KEY_LEN]);
+int kh_dump_bdays(struct khnl *nl, struct kh_bdays *out);
+int kh_parse_bday(struct nl_msg *msg, struct kh_bday *b);
+const struct kh_bday *kh_bdays_find(const struct kh_bdays *b, uint16_t port,
+				    const uint8_t peer[KH_KEY_LEN]);
+void kh_bdays_free(struct kh_bdays *b);
+const char *kh_bday_mode_name(unsigned int mode);
+const char *kh_bday_state_name(unsigned int state);
 int kh_set_key(struct khnl *nl, uint16_t port, const uint8_t key[KH_KEY_LEN]);
 /* What KH_CMD_SET_CONFIG sets; 0 leaves a value as it is. */
 struct kh_config {

@@ -18,6 +18,8 @@ void print_record(const struct kh_record *rec)
 		printf(" via %s", via);
 	printf("  age %us  expires %us", rec->age_ms / 1000,
 	       rec->expires_ms / 1000);
+	if (rec->flags & KH_RECORD_F_VARIES)
+		fputs("  mapping varies", stdout);
 }
 
 /* The members of a record object, without the braces. */
@@ -34,6 +36,8 @@ void print_record_json(const struct kh_record *rec)
 	printf(",\"age_ms\":%u,\"expires_ms\":%u,\"waiting\":%s", rec->age_ms,
 	       rec->expires_ms,
 	       rec->flags & KH_RECORD_F_WAITING ? "true" : "false");
+	printf(",\"varies\":%s",
+	       rec->flags & KH_RECORD_F_VARIES ? "true" : "false");
 }
 
 /* How a change started the path, or NULL when nothing special. */
@@ -65,6 +69,9 @@ void print_change(const char *name, const struct change *ch)
 		printf(" (%s)", kh_source_name(ch->source));
 	if (ch->path == APPLY_PATH_RELAYED)
 		fputs(", relayed: no direct path answered", stdout);
+	else if (ch->path == APPLY_PATH_BIRTHDAY)
+		fputs(", birthday: the pair that birthday probing found",
+		      stdout);
 	if (ch->start == APPLY_START_HOLD)
 		fputs(", safe start: we hold, the peer sends first", stdout);
 	else if (ch->start == APPLY_START_FIRST)
@@ -96,7 +103,8 @@ void print_change_json(const struct change *ch)
 	fputs(",\"via\":", stdout);
 	print_endpoint_json(&ch->via);
 	printf(",\"path\":\"%s\"", ch->path == APPLY_PATH_RELAYED ?
-	       "relayed" : "direct");
+	       "relayed" : ch->path == APPLY_PATH_BIRTHDAY ? "birthday" :
+	       "direct");
 	fputs(",\"start\":", stdout);
 	if (start_name(ch->start))
 		printf("\"%s\"", start_name(ch->start));
