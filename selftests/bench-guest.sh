@@ -16,11 +16,11 @@ LOADGEN=${1:?usage: bench-guest.sh [--quick] LOADGEN}
 KHNL=$KH_REPO/selftests/tools/khnl.py
 if [ "$quick" = 1 ]; then
 	ROUNDS=1 IPERF_S=1 REFLECT_S=1 SYNC_INTERVAL=4 RECORDS=2000
-	COLLISIONS="home open a" TRIALS=1 NAT_IPERF=256K
+	COLLISIONS="home open a" TRIALS=1 NAT_IPERF=256K BDAY_TRIALS=1
 else
 	ROUNDS=5 IPERF_S=5 REFLECT_S=3 SYNC_INTERVAL=25 RECORDS=100000
 	COLLISIONS="home open a,home open b,open cgnat a,open cgnat b"
-	TRIALS=10 NAT_IPERF=4M
+	TRIALS=10 NAT_IPERF=4M BDAY_TRIALS=20
 fi
 GENERATORS=$(nproc)
 log() { echo "bench: $*" >&2; }
@@ -241,11 +241,14 @@ bench_table() {
 # new WAN packets in, "open", against one whose NAT filters by port) TRIALS
 # times in each order: how often the path comes up, with the safe start vs
 # without (--start-ttl 0).  Then TCP through the relay (symmetric NAT on
-# both sides) vs over a direct path (no NAT).
+# both sides) vs over a direct path (no NAT), and birthday probing.
 bench_nat() {
 	local pairs pair runs=0 with=0 without=0 r ttl relayed=() direct=()
 
 	natlab_world
+	# A second reflector: a symmetric NAT finds out that it is one.
+	natlab_r2 a b
+	kh r2 key set wg0 "$KH_TMP/mesh.key" >/dev/null
 	IFS=, read -ra pairs <<<"$COLLISIONS"
 	for pair in "${pairs[@]}"; do
 		for r in $(seq "$TRIALS"); do
@@ -281,14 +284,76 @@ bench_nat() {
 	row "Relayed TCP over WireGuard in the NAT lab, Mbit/s, $NAT_IPERF per round (through R vs direct)" \
 		"$(fmt "$sr")" "$(fmt "$sd")" "$(ratio "${sr%% *}" "${sd%% *}")" \
 		"relay-rate caps a peer at 4 MiB/s (33.5 Mbit/s)"
+	bench_birthday
 	ns_delete_all
 }
 
-bench_tunnel
-bench_reflect
-bench_direct
-bench_table
-bench_nat
+# 6. Birthday probing: A behind a symmetric NAT, B behind a home router,
+# BDAY_TRIALS times, with birthday probing vs without (--birthday 0: the
+# relay).  How often the pair comes up direct, how long the first ping
+# takes, and what the sessions used.
+bench_birthday() {
+	local r mode found=0 relayed=0 tb=() tr=() probes=() took=()
+
+	for r in $(seq "$BDAY_TRIALS"); do
+		for mode in with without; do
+			if [ "$mode" = with ]; then
+				NATLAB_SYNC_ARGS= natlab_pair sym home a
+			else
+				NATLAB_SYNC_ARGS="--birthday 0" natlab_pair sym home a
+			fi
+			log "birthday run $r $mode: $NATLAB_PATH ($NATLAB_MS ms)"
+			if [ "$mode" = with ]; then
+				if [ "$NATLAB_PATH" = birthday ]; then
+					found=$((found + 1))
+					tb+=("$NATLAB_MS")
+					probes+=("$(kh b status -j | jq '.birthday[0].probes_sent')")
+					took+=("$(kh b status -j | jq '.birthday[0].took_ms')")
+				fi
+			elif [ "$NATLAB_PATH" = relayed ]; then
+				relayed=$((relayed + 1))
+				tr+=("$NATLAB_MS")
+			fi
+			natlab_pair_end
+		done
+	done
+	row "Birthday probing, sym/home: pairs direct of $BDAY_TRIALS runs (birthday vs --birthday 0, relayed: $relayed)" \
+		"$found" "0" "-" "~98% (256 ports, 1024 probes)"
+	[ ${#tb[@]} -gt 0 ] && [ ${#tr[@]} -gt 0 ] &&
+		row "Birthday probing, sym/home: second sync to first ping, ms (birthday pair vs relayed)" \
+			"$(fmt "$(stats "${tb[@]}")")" "$(fmt "$(stats "${tr[@]}")")" \
+			"$(ratio "$(stats "${tb[@]}" | cut -d' ' -f1)" "$(stats "${tr[@]}" | cut -d' ' -f1)")" "-"
+	[ ${#probes[@]} -gt 0 ] &&
+		row "Birthday probing: probes sent until found, and ms the session took" \
+			"$(fmt "$(stats "${probes[@]}")")" "$(fmt "$(stats "${took[@]}")") ms" "-" "<= 1024 probes, 100/s"
+	return 0
+}
+
+# Birthday probing alone (KH_BENCH=birthday), in a lab of its own.
+bench_birthday_alone() {
+	natlab_world
+	natlab_r2 a b
+	kh r2 key set wg0 "$KH_TMP/mesh.key" >/dev/null
+	bench_birthday
+	ns_delete_all
+}
+
+# KH_BENCH: which benchmarks, by name; all of them by default (the NAT
+# lab's include birthday probing).  The tunnel benchmark loads the module
+# for those after it; without it, it is loaded here (after WireGuard,
+# which brings the UDP tunnel modules it needs).
+modprobe wireguard && { loaded || insmod "$KMOD"; }
+for part in ${KH_BENCH:-tunnel reflect direct table nat}; do
+	case $part in
+	tunnel) bench_tunnel ;;
+	reflect) bench_reflect ;;
+	direct) bench_direct ;;
+	table) bench_table ;;
+	nat) bench_nat ;;
+	birthday) bench_birthday_alone ;;
+	*) fail "unknown benchmark '$part' (tunnel reflect direct table nat birthday)" ;;
+	esac
+done
 
 echo "| Benchmark | ours: median [min-max] | baseline: median [min-max] | ratio | target |"
 echo "| --- | --- | --- | --- | --- |"

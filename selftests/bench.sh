@@ -3,6 +3,7 @@
 # make bench: boot a kernel (KVER=, default Debian 12's 6.1) once, run every
 # benchmark in it, print the table and write it, with the date, the kernel
 # and the CPU, to bench/RESULTS.md.  --quick runs each one briefly.
+# KH_BENCH="birthday nat ..." runs only those, into bench/RESULTS-partial.md.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=${here%/*}
@@ -20,7 +21,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 kh_vm_decide_kvm "$kver" "$tmp/kvm.log"
 echo "bench: $kver in a VM (${kh_vm_kvm_args:-KVM}); this takes a while"
-cmd="KH_REPO=$(printf %q "$top") KVER=$kver exec bash $(printf %q "$here/bench-guest.sh") $quick $(printf %q "$top/build/loadgen")"
+cmd="KH_REPO=$(printf %q "$top") KVER=$kver KH_BENCH=$(printf %q "${KH_BENCH:-}") exec bash $(printf %q "$here/bench-guest.sh") $quick $(printf %q "$top/build/loadgen")"
 # No slub_debug here: its red zones would count as our memory.
 "${kh_vm_base[@]}" $kh_vm_kvm_args --run "/boot/vmlinuz-$kver" --exec "$cmd" \
 	</dev/null >"$tmp/table" 2> >(grep --line-buffered '^bench:\|FAIL' >&2)
@@ -29,16 +30,19 @@ grep -q '^| Benchmark' "$tmp/table" || { echo "bench: no table" >&2; exit 1; }
 [ -n "$quick" ] && exit 0
 
 cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)
+# A part of the benchmarks (KH_BENCH=...) leaves the full table alone.
+out=$top/bench/RESULTS.md
+[ -z "${KH_BENCH:-}" ] || out=$top/bench/RESULTS-partial.md
 {
 	echo "# Benchmark results"
 	echo
-	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') with \`make bench\`: kernel $kver in a"
+	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') with \`make bench\`${KH_BENCH:+ (KH_BENCH=$KH_BENCH)}: kernel $kver in a"
 	echo "virtme-ng VM (${kh_vm_kvm_args:-KVM}, ${KH_VM_CPUS:-2} CPUs) on $(nproc) x $cpu."
 	echo
 	cat "$tmp/table"
-	if [ -f "$top/bench/notes.md" ]; then
+	if [ -f "$top/bench/notes.md" ] && [ -z "${KH_BENCH:-}" ]; then
 		echo
 		cat "$top/bench/notes.md"
 	fi
-} >"$top/bench/RESULTS.md"
-echo "bench: wrote bench/RESULTS.md"
+} >"$out"
+echo "bench: wrote ${out#"$top"/}"

@@ -199,6 +199,9 @@ natlab_r2() {
 # natlab_reset: as after the lab was built, NAT kinds aside.
 natlab_reset() {
 	nat_reset hra cga hrb cgb
+	if [ -e "/run/netns/$(ns_name r2)" ]; then
+		kh r2 peers flush >/dev/null
+	fi
 }
 
 # natlab_pair KIND_A KIND_B FIRST [START_TTL]: one run of the lab, from
@@ -206,9 +209,11 @@ natlab_reset() {
 # runs "khctl peers sync --watch", the other syncs once, then A pings B
 # for up to NATLAB_WAIT_S (default 10) seconds.  START_TTL: the safe start's
 # (default 3: every site has two routers, hr and cg; 0: none).  Sets
-# NATLAB_PATH (direct, relayed through R, or none), NATLAB_MS (from the
+# NATLAB_PATH (direct; birthday when a side reported the pair that
+# birthday probing found; relayed through R or R2; none), NATLAB_MS (from the
 # second sync to the first ping answered, or -) and NATLAB_PID (the
-# --watch process, for natlab_pair_end); both sides' output is in
+# --watch process, for natlab_pair_end); NATLAB_SYNC_ARGS go to both
+# syncs (unquoted: words); both sides' output is in
 # $KH_TMP/watch.log and $KH_TMP/sync.log.
 natlab_pair() {
 	local ka=$1 kb=$2 first=$3 ttl=${4:-3} second=b t0 t1
@@ -219,13 +224,13 @@ natlab_pair() {
 	natlab_reset
 	NATLAB_PATH=none NATLAB_MS=-
 	ns "$first" "$KHCTL" peers sync wg0 --watch --interval 300 -j \
-		--start-ttl "$ttl" >"$KH_TMP/watch.log" 2>&1 &
+		--start-ttl "$ttl" $NATLAB_SYNC_ARGS >"$KH_TMP/watch.log" 2>&1 &
 	NATLAB_PID=$!
 	# The first side's round is over when R holds its record.
 	wait_for "kh r peers show wg0 $(wg_pub "$first" wg0) >/dev/null 2>&1" 10 ||
 		fail "$ka/$kb: $first's first sync round did not reach R"
 	t0=${EPOCHREALTIME/./}
-	kh "$second" peers sync wg0 -j --start-ttl "$ttl" \
+	kh "$second" peers sync wg0 -j --start-ttl "$ttl" $NATLAB_SYNC_ARGS \
 		>"$KH_TMP/sync.log" 2>&1 ||
 		fail "$ka/$kb: $second's sync failed: $(cat "$KH_TMP/sync.log")"
 	if ns a ping -c 1 -i 0.2 -w "${NATLAB_WAIT_S:-10}" -W 1 198.51.100.131 \
@@ -233,7 +238,13 @@ natlab_pair() {
 		t1=${EPOCHREALTIME/./}
 		NATLAB_MS=$(( (t1 - t0) / 1000 ))
 		NATLAB_PATH=direct
-		[ "$(nat_wg_endpoint a b)" != "$NAT_R4:51820" ] || NATLAB_PATH=relayed
+		case $(nat_wg_endpoint a b) in
+		"$NAT_R4:51820" | 198.51.100.2:51820) NATLAB_PATH=relayed ;;
+		*)
+			! grep -q '"path":"birthday"' "$KH_TMP/watch.log" \
+				"$KH_TMP/sync.log" || NATLAB_PATH=birthday
+			;;
+		esac
 	fi
 }
 

@@ -28,12 +28,15 @@ CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 1, 2
 # include/uapi/linux/kh_reflect.h
 (GET_STATUS, WATCH, UNWATCH, PROBE, GET_REFLECTIONS, REFLECTION, SET_KEY,
  SET_CONFIG, GET_PEER, GET_PEERS, SET_PEER, DEL_PEER, FLUSH_PEERS, PEER_EVENT,
- START) = range(1, 16)
+ START, BIRTHDAY, BIRTHDAY_END, GET_BIRTHDAYS) = range(1, 19)
 (A_VERSION, A_PORT, A_IFINDEX, A_IFNAME, A_WATCH, A_STATS, A_REFLECTOR,
  A_ENDPOINT, A_NONCE, A_RTT_US, A_AGE_MS, A_AUTH, A_KEY, A_PUBKEY, A_WANT,
  A_SOURCE, A_EXPIRES_MS, A_RECORD_TTL, A_MAX_RECORDS, A_RECORDS, A_EVENT,
  A_RL_RATE, A_RL_BURST, A_RL_TOTAL, A_RECORD_FLAGS, A_START_TTL,
- A_START_HOLD_MS, A_ALT_PORT, A_RELAY, A_RELAY_END, A_RELAY_RATE) = range(1, 32)
+ A_START_HOLD_MS, A_ALT_PORT, A_RELAY, A_RELAY_END, A_RELAY_RATE, A_VARIES,
+ A_PEER, A_BDAY_MODE, A_BDAY_STATE, A_BDAY_COUNT, A_BDAY_RATE, A_BDAY_TIME_MS,
+ A_BDAY_PORTS, A_BDAY_PROBES, A_BDAY_FOUND, A_BDAY_LOCAL_PORT,
+ A_BDAY_TOOK_MS) = range(1, 44)
 
 
 def attr(t, v):
@@ -111,6 +114,8 @@ class Genl:
 
 
 KEY = bytes(range(32))
+BDAY_OK = (attr(A_PORT, u16(51820)) + attr(A_PUBKEY, KEY) + attr(A_PEER, KEY)
+           + attr(A_ENDPOINT, sin("192.0.2.1", 1)))
 BAD = [
     # (what, cmd, attributes, expected errno)
     ("status with an unknown attribute", GET_STATUS, attr(200, u32(1)), errno.EINVAL),
@@ -184,6 +189,30 @@ BAD = [
     ("start from an unwatched port", START, attr(A_PORT, u16(51820))
      + attr(A_ENDPOINT, sin("192.0.2.1", 1)) + attr(A_START_TTL, b"\2")
      + attr(A_START_HOLD_MS, u32(1000)), errno.ENOENT),
+    ("probe saying its mapping varies with 2", PROBE, attr(A_PORT, u16(51820))
+     + attr(A_REFLECTOR, sin("192.0.2.1", 51820)) + attr(A_VARIES, b"\2"), errno.ERANGE),
+    ("birthday without a peer", BIRTHDAY, attr(A_PORT, u16(51820)) + attr(A_PUBKEY, KEY)
+     + attr(A_ENDPOINT, sin("192.0.2.1", 1)) + attr(A_BDAY_MODE, b"\1"), errno.EINVAL),
+    ("birthday without a mode", BIRTHDAY, BDAY_OK, errno.EINVAL),
+    ("birthday in mode 3", BIRTHDAY, BDAY_OK + attr(A_BDAY_MODE, b"\3"), errno.ERANGE),
+    ("birthday with a 31-byte peer", BIRTHDAY, attr(A_PORT, u16(51820)) + attr(A_PUBKEY, KEY)
+     + attr(A_PEER, KEY[:31]) + attr(A_ENDPOINT, sin("192.0.2.1", 1))
+     + attr(A_BDAY_MODE, b"\1"), errno.ERANGE),
+    ("birthday toward a multicast endpoint", BIRTHDAY, attr(A_PORT, u16(51820))
+     + attr(A_PUBKEY, KEY) + attr(A_PEER, KEY) + attr(A_ENDPOINT, sin("224.0.0.1", 1))
+     + attr(A_BDAY_MODE, b"\1"), errno.EINVAL),
+    ("birthday of 0 probes", BIRTHDAY, BDAY_OK + attr(A_BDAY_MODE, b"\2")
+     + attr(A_BDAY_COUNT, u32(0)), errno.ERANGE),
+    ("birthday at 0 a second", BIRTHDAY, BDAY_OK + attr(A_BDAY_MODE, b"\2")
+     + attr(A_BDAY_RATE, u32(0)), errno.ERANGE),
+    ("birthday at 1001 a second", BIRTHDAY, BDAY_OK + attr(A_BDAY_MODE, b"\2")
+     + attr(A_BDAY_RATE, u32(1001)), errno.ERANGE),
+    ("birthday past the time limit", BIRTHDAY, BDAY_OK + attr(A_BDAY_MODE, b"\2")
+     + attr(A_BDAY_TIME_MS, u32(600001)), errno.ERANGE),
+    ("birthday from an unwatched port", BIRTHDAY, BDAY_OK + attr(A_BDAY_MODE, b"\2"), errno.ENOKEY),
+    ("birthday end without a peer", BIRTHDAY_END, attr(A_PORT, u16(51820)), errno.EINVAL),
+    ("birthday end of no session", BIRTHDAY_END, attr(A_PORT, u16(51820)) + attr(A_PEER, KEY),
+     errno.ENOENT),
     ("an unknown command", 77, b"", errno.EOPNOTSUPP),
 ]
 

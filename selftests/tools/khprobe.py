@@ -10,6 +10,9 @@ source address and port can be forged.
   khprobe.py relay SRC SPORT DST DPORT PUBKEY PEER [KEYFILE [--badmac]]
                                                a relay request: without
                                                KEYFILE unauthenticated
+  khprobe.py birthday SRC SPORT DST DPORT PUBKEY [KEYFILE [--badmac]]
+                                               a birthday probe: without
+                                               KEYFILE unauthenticated
   khprobe.py raw SRC SPORT DST DPORT HEX       any payload
   khprobe.py sniff IFACE SECONDS TYPE          hex of the first message of TYPE
 """
@@ -22,7 +25,7 @@ import sys
 import time
 
 MAGIC = 0x6b687201
-REQUEST, ANSWER, UPDATE = 1, 2, 3
+REQUEST, ANSWER, UPDATE, BIRTHDAY = 1, 2, 3, 4
 F_AUTH = 1
 PF_PAD, PF_OBS4, PF_PUBKEY, PF_REC4, PF_MAC, PF_SEQ = 0, 1, 3, 5, 7, 8
 PF_RELAY = 11
@@ -124,6 +127,18 @@ def main():
         else:
             # a public key needs the MAC: without, the relay field alone
             msg = message(REQUEST, 0, os.urandom(16), [relay, field(PF_PAD, bytes(18))])
+        send_raw(src, int(sport), dst, int(dport), msg)
+    elif cmd == "birthday":
+        src, sport, dst, dport, pub = a[:5]
+        if len(a) > 5:
+            key = base64.b64decode(open(a[5]).read().strip())
+            msg = message(BIRTHDAY, F_AUTH, os.urandom(16),
+                          [field(PF_PUBKEY, base64.b64decode(pub))], key)
+            if "--badmac" in a:
+                msg = msg[:-1] + bytes([msg[-1] ^ 1])
+        else:
+            # a public key needs the MAC: without, nothing but the header
+            msg = message(BIRTHDAY, 0, os.urandom(16), [])
         send_raw(src, int(sport), dst, int(dport), msg)
     elif cmd == "raw":
         send_raw(a[0], int(a[1]), a[2], int(a[3]), bytes.fromhex(a[4]))

@@ -422,6 +422,86 @@ static void test_auth(void)
 	      "a relay key in an update is malformed");
 }
 
+/* KH_PF_VARIES, and the birthday messages. */
+static void test_birthday(void)
+{
+	u8 key[KH_KEY_LEN], c[KH_PROBE_MAX_LEN];
+	struct kh_probe_addr v4 = { KH_PF_OBSERVED_V4, {203, 0, 113, 2}, 40000 };
+	struct kh_probe_writer w;
+	struct kh_probe_msg m;
+	const u8 *val;
+	size_t len, off = 0;
+	u8 type, vlen;
+	bool varies_after_record = false, had_record = false;
+
+	memset(key, 0xab, sizeof(key));
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put(&w, KH_PF_PUBKEY, key, KH_KEY_LEN);
+	kh_probe_put(&w, KH_PF_VARIES, NULL, 0);
+	len = kh_probe_finish(&w, KH_PROBE_REQ_MIN_LEN);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_OK && m.varies,
+	      "an authenticated request saying its mapping varies parses");
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put(&w, KH_PF_PUBKEY, key, KH_KEY_LEN);
+	len = kh_probe_finish(&w, KH_PROBE_REQ_MIN_LEN);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_OK && !m.varies,
+	      "a request without KH_PF_VARIES does not vary");
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_REQUEST, 0, nonce);
+	kh_probe_put(&w, KH_PF_VARIES, NULL, 0);
+	len = kh_probe_finish(&w, KH_PROBE_REQ_MIN_LEN);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
+	      "an unauthenticated KH_PF_VARIES is malformed");
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put(&w, KH_PF_VARIES, key, 1);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
+	      "a KH_PF_VARIES with a value is malformed");
+	/* After a record in an answer: that record's peer varies. */
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_ANSWER, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put_observed(&w, &v4);
+	kh_probe_put_record(&w, key, &v4, 3);
+	kh_probe_put(&w, KH_PF_VARIES, NULL, 0);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_OK && !m.varies &&
+	      m.nr_records == 1,
+	      "an answer with KH_PF_VARIES after a record parses");
+	while (kh_probe_next_field(&m, &off, &type, &val, &vlen)) {
+		if (type == KH_PF_RECORD_V4)
+			had_record = true;
+		else if (type == KH_PF_VARIES && had_record)
+			varies_after_record = true;
+	}
+	CHECK(varies_after_record, "the walk finds KH_PF_VARIES after the record");
+
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_BIRTHDAY, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put(&w, KH_PF_PUBKEY, key, KH_KEY_LEN);
+	len = kh_probe_finish(&w, 0);
+	CHECK(len == KH_PROBE_HDR_LEN + 2 + KH_KEY_LEN + 2 + KH_MAC_LEN &&
+	      kh_probe_parse(c, len, &m) == KH_PROBE_OK &&
+	      m.type == KH_PROBE_BIRTHDAY && m.pubkey && m.mac,
+	      "a birthday message round-trips (%zu bytes)", len);
+	c[4] = KH_PROBE_BIRTHDAY_ACK;
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_OK &&
+	      m.type == KH_PROBE_BIRTHDAY_ACK, "so does its answer");
+	c[4] = KH_PROBE_BIRTHDAY_ACK + 1;
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_UNKNOWN_TYPE,
+	      "the type after the birthday answer is unknown");
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_BIRTHDAY, 0, nonce);
+	kh_probe_put(&w, KH_PF_PUBKEY, key, KH_KEY_LEN);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
+	      "a birthday message with a key and no MAC is malformed");
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_BIRTHDAY, 0, nonce);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_OK && !m.pubkey && !m.mac,
+	      "a bare birthday message parses, for the module to refuse");
+}
+
 /* Random bytes behind a valid header: never a crash (ASan watches). */
 static void test_garbage(void)
 {
@@ -458,6 +538,7 @@ int main(void)
 	test_padding();
 	test_rejects();
 	test_auth();
+	test_birthday();
 	test_garbage();
 	printf("%d passed, %d failed\n", tests - failures, failures);
 	return failures ? 1 : 0;
