@@ -110,9 +110,10 @@ static void print_json(const struct kh_status *st, const int *dev_ports,
 			json_print_string(stdout, w->ifname);
 		else
 			fputs("null", stdout);
-		printf(",\"ifindex\":%u,\"port\":%u,\"has_key\":%s,\"varies\":%s,\"device_port\":",
-		       w->ifindex, w->port, w->has_key ? "true" : "false",
-		       w->varies ? "true" : "false");
+		printf(",\"ifindex\":%u,\"port\":%u,\"has_key\":%s",
+		       w->ifindex, w->port, w->has_key ? "true" : "false");
+		print_nat_json(w->nat);
+		fputs(",\"device_port\":", stdout);
 		if (dev_ports[i] == PORT_GONE)
 			fputs("null}", stdout);
 		else
@@ -172,8 +173,10 @@ static void print_human(const struct kh_status *st, const int *dev_ports,
 				 w->ifindex);
 		printf("  %s port %u, %s", label, w->port,
 		       w->has_key ? "key set" : "no key");
-		if (w->varies)
-			fputs(", NAT mapping varies by destination", stdout);
+		if (w->nat) {
+			fputs(", NAT ", stdout);
+			print_nat(w->nat);
+		}
 		if (dev_ports[i] == PORT_GONE)
 			fputs(" (device gone)", stdout);
 		else if (dev_ports[i] == 0)

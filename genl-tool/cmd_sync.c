@@ -110,8 +110,8 @@ struct sync {
 	uint8_t start_ttl;		/* 0: no safe start */
 	uint32_t relay_after_ms;	/* 0: never relay */
 	uint32_t bday_ms;		/* 0: no birthday probing */
-	int varies;			/* our mapping varies by destination,
-					 * as told: -1 unknown
+	int nat;			/* KH_RECORD_F_NAT bits of our NAT,
+					 * as told: -1 none yet
 					 */
 	struct kh_bdays bdays;		/* the module's sessions, this round */
 
@@ -772,31 +772,58 @@ static int analyze(const struct sync *s, struct netcheck *nc)
 }
 
 /*
- * The round's answers say whether our mapping varies by destination (two
- * reflector addresses saw different endpoints): when that is news, tell
- * the reflectors now, so that the peers learn it with our record before
- * they choose how to reach us.  Every later request says it too.
+ * A verdict of either family into flag of *nat: yes sets it, no clears it
+ * (yes wins), unknown in both leaves it as it was.  True: it was told.
  */
-static void tell_varies(struct sync *s)
+static bool nat_bit(int *nat, uint8_t flag, enum nc_verdict v4,
+		    enum nc_verdict v6, enum nc_verdict yes)
+{
+	enum nc_verdict no = yes == NC_YES ? NC_NO : NC_YES;
+
+	if (v4 == yes || v6 == yes)
+		*nat |= flag;
+	else if (v4 == no || v6 == no)
+		*nat &= ~flag;
+	else
+		return false;
+	return true;
+}
+
+/*
+ * What the round's answers say about our NAT (netcheck's verdicts): when
+ * that is news, tell the reflectors now, so that the peers learn it with
+ * our record before they choose how to reach us.  Every later request says
+ * it too.  A verdict this round could not tell keeps its last value.
+ */
+static void tell_nat(struct sync *s)
 {
 	uint8_t nonce[KH_NONCE_LEN];
 	struct netcheck nc;
-	int varies;
+	bool told;
+	int nat;
 	size_t i;
 
 	if (analyze(s, &nc))
 		return;
-	if (nc.v4.varies == NC_UNKNOWN && nc.v6.varies == NC_UNKNOWN)
+	nat = s->nat < 0 ? 0 : s->nat;
+	told = nat_bit(&nat, KH_RECORD_F_VARIES, nc.v4.varies, nc.v6.varies,
+		       NC_YES);
+	told |= nat_bit(&nat, KH_RECORD_F_FILTERED, nc.v4.port_filtered,
+			nc.v6.port_filtered, NC_YES);
+	told |= nat_bit(&nat, KH_RECORD_F_PORT_MOVED, nc.v4.port_kept,
+			nc.v6.port_kept, NC_NO);
+	/*
+	 * The first verdict goes out even when it is "nothing": the module
+	 * may still say what an earlier run told it.
+	 */
+	if (!told || nat == s->nat)
 		return;
-	varies = nc.v4.varies == NC_YES || nc.v6.varies == NC_YES;
-	if (varies == s->varies)
-		return;
-	s->varies = varies;
+	s->nat = nat;
 	for (i = 0; i < s->n_refl; i++)
 		if (s->refl[i].answered && s->refl[i].auth)
-			kh_probe_varies(&s->nl, s->dev->listen_port,
-					&s->refl[i].addr, s->dev->public_key,
-					varies, nonce);
+			kh_probe_nat(&s->nl, s->dev->listen_port,
+				     &s->refl[i].addr, s->dev->public_key,
+				     (uint8_t)nat, nonce);
 }
 
 static int netcheck_report(const struct sync *s)
@@ -1189,7 +1216,7 @@ static uint8_t bday_mode(struct sync *s, struct path *pa)
 {
 	const struct wg_peer *p = &s->dev->peers[pa->peer];
 	struct kh_record fresh;
-	bool peer_varies;
+	bool peer_varies, our_varies = s->nat > 0 && s->nat & KH_RECORD_F_VARIES;
 
 	if (!s->bday_ms || pa->relay >= 0)
 		return 0;
@@ -1198,9 +1225,9 @@ static uint8_t bday_mode(struct sync *s, struct path *pa)
 		fresh = pa->rec;
 	peer_varies = fresh.flags & KH_RECORD_F_VARIES;
 	pa->rec.endpoint = fresh.endpoint;
-	if (s->varies == 1 && !peer_varies)
+	if (our_varies && !peer_varies)
 		return KH_BDAY_SPRAY;
-	if (s->varies != 1 && peer_varies)
+	if (!our_varies && peer_varies)
 		return KH_BDAY_PROBE;
 	return 0;
 }
@@ -1532,7 +1559,7 @@ static int sync_round(struct sync *s)
 		ret = netcheck_report(s);
 		return fflush(stdout) || ret ? ROUND_FAILED : 0;
 	}
-	tell_varies(s);
+	tell_nat(s);
 	read_bdays(s);
 	ret = apply_all(s);
 	if (check_paths(s, NULL, 0, true))
@@ -1767,7 +1794,7 @@ static int run_mode(const struct cmd *cmd, int argc, char **argv,
 		.start_ttl = APPLY_DEFAULT_START_TTL,
 		.relay_after_ms = APPLY_DEFAULT_RELAY_AFTER_MS,
 		.bday_ms = DEFAULT_BDAY_MS,
-		.varies = -1,
+		.nat = -1,
 		.netcheck = netcheck,
 		.sigfd = -1,
 	};

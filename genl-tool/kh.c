@@ -64,7 +64,7 @@ static struct nla_policy watch_policy[KH_WATCH_A_MAX + 1] = {
 	[KH_WATCH_A_IFINDEX] = { .type = NLA_U32, .maxlen = 4 },
 	[KH_WATCH_A_IFNAME]  = { .type = NLA_STRING, .maxlen = IF_NAMESIZE },
 	[KH_WATCH_A_HAS_KEY] = { .type = NLA_U8, .maxlen = 1 },
-	[KH_WATCH_A_VARIES] = { .type = NLA_U8, .maxlen = 1 },
+	[KH_WATCH_A_NAT] = { .type = NLA_U8, .maxlen = 1 },
 };
 
 static const char *const stat_names[] = {
@@ -168,8 +168,8 @@ static int parse_watch(struct kh_status *st, struct nlattr *nest)
 			    sizeof(w->ifname));
 	if (tb[KH_WATCH_A_HAS_KEY])
 		w->has_key = nla_get_u8(tb[KH_WATCH_A_HAS_KEY]) != 0;
-	if (tb[KH_WATCH_A_VARIES])
-		w->varies = nla_get_u8(tb[KH_WATCH_A_VARIES]) != 0;
+	if (tb[KH_WATCH_A_NAT])
+		w->nat = nla_get_u8(tb[KH_WATCH_A_NAT]) & KH_RECORD_F_NAT;
 	return 0;
 }
 
@@ -426,18 +426,16 @@ int kh_probe_relay(struct khnl *nl, uint16_t port,
 }
 
 /*
- * Say whether our port's NAT mapping varies by destination: this probe and
- * every authenticated one after it tell the reflectors, which pass it on
- * with our record.
+ * Say what our port's NAT does (KH_RECORD_F_NAT bits): this probe and every
+ * authenticated one after it tell the reflectors, which pass it on with our
+ * record.
  */
-int kh_probe_varies(struct khnl *nl, uint16_t port,
-		    const struct sockaddr_storage *reflector,
-		    const uint8_t *pubkey, bool varies,
-		    uint8_t nonce[KH_NONCE_LEN])
+int kh_probe_nat(struct khnl *nl, uint16_t port,
+		 const struct sockaddr_storage *reflector,
+		 const uint8_t *pubkey, uint8_t nat,
+		 uint8_t nonce[KH_NONCE_LEN])
 {
-	uint8_t v = varies;
-
-	return probe_with(nl, port, reflector, pubkey, KH_A_VARIES, &v, 1,
+	return probe_with(nl, port, reflector, pubkey, KH_A_NAT, &nat, 1,
 			  nonce);
 }
 

@@ -17,7 +17,9 @@ struct kh_watch {
 	uint32_t ifindex;
 	char ifname[IF_NAMESIZE];	/* "" when the module sent none */
 	bool has_key;			/* a mesh key is set on the port */
-	bool varies;			/* its requests say KH_PF_VARIES */
+	uint8_t nat;			/* KH_RECORD_F_NAT bits its requests
+					 * say (KH_PF_NAT)
+					 */
 };
 
 struct kh_counter {
@@ -97,10 +99,10 @@ int kh_probe_relay(struct khnl *nl, uint16_t port,
 		   const struct sockaddr_storage *reflector,
 		   const uint8_t *pubkey, const uint8_t peer[KH_KEY_LEN],
 		   bool end, uint8_t nonce[KH_NONCE_LEN]);
-int kh_probe_varies(struct khnl *nl, uint16_t port,
-		    const struct sockaddr_storage *reflector,
-		    const uint8_t *pubkey, bool varies,
-		    uint8_t nonce[KH_NONCE_LEN]);
+int kh_probe_nat(struct khnl *nl, uint16_t port,
+		 const struct sockaddr_storage *reflector,
+		 const uint8_t *pubkey, uint8_t nat,
+		 uint8_t nonce[KH_NONCE_LEN]);
 
 /* A birthday session to start (KH_CMD_BIRTHDAY); 0: the module's default. */
 struct kh_bday_ask {

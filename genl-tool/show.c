@@ -18,8 +18,41 @@ void print_record(const struct kh_record *rec)
 		printf(" via %s", via);
 	printf("  age %us  expires %us", rec->age_ms / 1000,
 	       rec->expires_ms / 1000);
-	if (rec->flags & KH_RECORD_F_VARIES)
-		fputs("  mapping varies", stdout);
+	if (rec->flags & KH_RECORD_F_NAT) {
+		fputs("  NAT ", stdout);
+		print_nat(rec->flags);
+	}
+}
+
+/* KH_RECORD_F_NAT bits in words, "mapping varies, filters by port". */
+void print_nat(uint8_t flags)
+{
+	static const struct {
+		uint8_t flag;
+		const char *what;
+	} words[] = {
+		{ KH_RECORD_F_VARIES, "mapping varies by destination" },
+		{ KH_RECORD_F_FILTERED, "filters by port" },
+		{ KH_RECORD_F_PORT_MOVED, "port moved" },
+	};
+	const char *sep = "";
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (!(flags & words[i].flag))
+			continue;
+		printf("%s%s", sep, words[i].what);
+		sep = ", ";
+	}
+}
+
+/* The NAT bits as JSON members, each after a comma. */
+void print_nat_json(uint8_t flags)
+{
+	printf(",\"varies\":%s,\"filtered\":%s,\"port_moved\":%s",
+	       flags & KH_RECORD_F_VARIES ? "true" : "false",
+	       flags & KH_RECORD_F_FILTERED ? "true" : "false",
+	       flags & KH_RECORD_F_PORT_MOVED ? "true" : "false");
 }
 
 /* The members of a record object, without the braces. */
@@ -36,8 +69,7 @@ void print_record_json(const struct kh_record *rec)
 	printf(",\"age_ms\":%u,\"expires_ms\":%u,\"waiting\":%s", rec->age_ms,
 	       rec->expires_ms,
 	       rec->flags & KH_RECORD_F_WAITING ? "true" : "false");
-	printf(",\"varies\":%s",
-	       rec->flags & KH_RECORD_F_VARIES ? "true" : "false");
+	print_nat_json(rec->flags);
 }
 
 /* How a change started the path, or NULL when nothing special. */

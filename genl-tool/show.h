@@ -11,6 +11,8 @@
 void print_endpoint_json(const struct sockaddr_storage *ss);
 void print_record(const struct kh_record *rec);
 void print_record_json(const struct kh_record *rec);
+void print_nat(uint8_t flags);
+void print_nat_json(uint8_t flags);
 void print_change(const char *name, const struct change *ch);
 void print_change_json(const struct change *ch);
 

@@ -338,7 +338,7 @@ int kh_hook_unwatch(struct kh_net *kn, __be16 port)
 			continue;
 		memset(&kn->watches[i], 0, sizeof(kn->watches[i]));
 		WRITE_ONCE(kn->ports[i], 0);
-		WRITE_ONCE(kn->varies[i], false);
+		WRITE_ONCE(kn->nat[i], 0);
 		replace_key(kn, i, NULL);
 		ret = 0;
 		break;
@@ -394,22 +394,22 @@ bool kh_hook_has_key(struct kh_net *kn, __be16 port)
 	return slot >= 0 && rcu_access_pointer(kn->keys[slot]);
 }
 
-void kh_hook_set_varies(struct kh_net *kn, __be16 port, bool varies)
+void kh_hook_set_nat(struct kh_net *kn, __be16 port, u8 nat)
 {
 	int slot;
 
 	mutex_lock(&kn->lock);
 	slot = port_slot(kn, port);
 	if (slot >= 0)
-		WRITE_ONCE(kn->varies[slot], varies);
+		WRITE_ONCE(kn->nat[slot], nat & KH_RECORD_F_NAT);
 	mutex_unlock(&kn->lock);
 }
 
-bool kh_hook_varies(struct kh_net *kn, __be16 port)
+u8 kh_hook_nat(struct kh_net *kn, __be16 port)
 {
 	int slot = port_slot(kn, port);
 
-	return slot >= 0 && READ_ONCE(kn->varies[slot]);
+	return slot >= 0 ? READ_ONCE(kn->nat[slot]) : 0;
 }
 
 /* The mesh key of @port; under rcu_read_lock(). */

@@ -185,7 +185,7 @@ struct kh_net {
 	 */
 	__be16 ports[KH_MAX_WATCHES];
 	struct kh_key __rcu *keys[KH_MAX_WATCHES];
-	bool varies[KH_MAX_WATCHES];	/* the port's NAT maps per destination */
+	u8 nat[KH_MAX_WATCHES];		/* KH_RECORD_F_NAT bits of the port */
 
 	struct socket *sock4;	/* unbound, only to send from */
 	struct socket *sock6;	/* NULL when IPv6 is disabled */
@@ -245,8 +245,8 @@ int kh_hook_unwatch(struct kh_net *kn, __be16 port);
 int kh_hook_set_key(struct kh_net *kn, __be16 port, const u8 *key);
 bool kh_hook_is_watched(struct kh_net *kn, __be16 port);
 bool kh_hook_has_key(struct kh_net *kn, __be16 port);
-void kh_hook_set_varies(struct kh_net *kn, __be16 port, bool varies);
-bool kh_hook_varies(struct kh_net *kn, __be16 port);
+void kh_hook_set_nat(struct kh_net *kn, __be16 port, u8 nat);
+u8 kh_hook_nat(struct kh_net *kn, __be16 port);
 const struct kh_key *kh_hook_key(struct kh_net *kn, __be16 port);
 void kh_hook_init(struct kh_net *kn);
 void kh_hook_exit(struct kh_net *kn);

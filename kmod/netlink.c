@@ -111,7 +111,7 @@ static const struct nla_policy kh_policy[KH_A_MAX + 1] = {
 	[KH_A_RELAY]		= NLA_POLICY_EXACT_LEN(KH_KEY_LEN),
 	[KH_A_RELAY_END]	= NLA_POLICY_EXACT_LEN(KH_KEY_LEN),
 	[KH_A_RELAY_RATE]	= NLA_POLICY_FULL_RANGE(NLA_U32, &relay_range),
-	[KH_A_VARIES]		= NLA_POLICY_MAX(NLA_U8, 1),
+	[KH_A_NAT]		= NLA_POLICY_MASK(NLA_U8, KH_RECORD_F_NAT),
 	[KH_A_PEER]		= NLA_POLICY_EXACT_LEN(KH_KEY_LEN),
 	[KH_A_BDAY_MODE]	= NLA_POLICY_RANGE(NLA_U8, KH_BDAY_SPRAY,
 						   KH_BDAY_PROBE),
@@ -158,7 +158,7 @@ static int put_watches(struct sk_buff *skb, struct kh_net *kn)
 		    nla_put_string(skb, KH_WATCH_A_IFNAME, w->ifname) ||
 		    nla_put_u8(skb, KH_WATCH_A_HAS_KEY,
 			       !!rcu_access_pointer(kn->keys[i])) ||
-		    nla_put_u8(skb, KH_WATCH_A_VARIES, kn->varies[i]))
+		    nla_put_u8(skb, KH_WATCH_A_NAT, READ_ONCE(kn->nat[i])))
 			ret = -EMSGSIZE;
 		else
 			nla_nest_end(skb, nest);
@@ -288,9 +288,8 @@ static int kh_nl_probe(struct sk_buff *skb, struct genl_info *info)
 	if (info->attrs[KH_A_RELAY_END])
 		ask.relay_end = nla_data(info->attrs[KH_A_RELAY_END]);
 	ask.alt = nla_get_flag(info->attrs[KH_A_ALT_PORT]);
-	if (info->attrs[KH_A_VARIES])
-		kh_hook_set_varies(kn, port,
-				   nla_get_u8(info->attrs[KH_A_VARIES]));
+	if (info->attrs[KH_A_NAT])
+		kh_hook_set_nat(kn, port, nla_get_u8(info->attrs[KH_A_NAT]));
 	if ((ask.nr_wants || ask.relay || ask.relay_end) && !ask.pubkey) {
 		NL_SET_ERR_MSG(info->extack,
 			       "wanted keys and relays need KH_A_PUBKEY");

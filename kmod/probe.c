@@ -86,12 +86,12 @@ static bool field_ok(struct kh_probe_msg *msg, u8 ftype, const u8 *val,
 		return true;
 	case KH_PF_WAITING:
 		return auth && msg->type != KH_PROBE_REQUEST && !flen;
-	case KH_PF_VARIES:
+	case KH_PF_NAT:
 		/* A request's says so of its sender; else of a record. */
-		if (!auth || flen)
+		if (!auth || flen != 1)
 			return false;
 		if (msg->type == KH_PROBE_REQUEST)
-			msg->varies = true;
+			msg->nat = val[0] & KH_RECORD_F_NAT;
 		return true;
 	case KH_PF_ALT_PORT:
 		if (!auth || msg->type != KH_PROBE_REQUEST || flen ||

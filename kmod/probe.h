@@ -42,7 +42,7 @@ struct kh_probe_msg {
 	u64 seq;		/* KH_PF_SEQ */
 	bool has_seq;
 	bool alt_port;		/* KH_PF_ALT_PORT */
-	bool varies;		/* KH_PF_VARIES in a request */
+	u8 nat;			/* KH_PF_NAT in a request */
 	const u8 *relay;	/* KH_PF_RELAY's key, or NULL; in an answer:
 				 * that relay is ready
 				 */

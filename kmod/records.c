@@ -201,7 +201,7 @@ int kh_records_update(struct kh_net *kn, const struct kh_record *in,
 		spin_unlock_bh(&kn->rec_lock);
 		return 0;
 	} else if (!kh_endpoint_eq(&rec->endpoint, &in->endpoint) ||
-		   (rec->flags ^ in->flags) & KH_RECORD_F_VARIES) {
+		   (rec->flags ^ in->flags) & KH_RECORD_F_NAT) {
 		/* Where it is, or how its NAT maps: news to who asked. */
 		event = KH_EVENT_CHANGED;
 	}

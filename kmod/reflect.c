@@ -138,13 +138,13 @@ static bool waiting_for(struct kh_net *kn, __be16 lport,
 }
 
 static void observe(struct kh_net *kn, const struct kh_flow *flow,
-		    const u8 *pubkey, bool varies)
+		    const u8 *pubkey, u8 nat)
 {
 	struct kh_record rec = {
 		.endpoint = flow->remote,
 		.lport = flow->lport,
 		.source = KH_SOURCE_OBSERVED,
-		.flags = varies ? KH_RECORD_F_VARIES : 0,
+		.flags = nat & KH_RECORD_F_NAT,
 		.confirmed = jiffies,
 	};
 
@@ -156,13 +156,14 @@ static void observe(struct kh_net *kn, const struct kh_flow *flow,
 
 static void put_record(struct kh_probe_writer *w, const struct kh_record *rec)
 {
+	u8 nat = rec->flags & KH_RECORD_F_NAT;
 	struct kh_probe_addr a;
 
 	ep_to_addr(&rec->endpoint, &a);
 	kh_probe_put_record(w, rec->key, &a,
 			    jiffies_to_msecs(jiffies - rec->confirmed) / 1000);
-	if (rec->flags & KH_RECORD_F_VARIES)
-		kh_probe_put(w, KH_PF_VARIES, NULL, 0);
+	if (nat)
+		kh_probe_put(w, KH_PF_NAT, &nat, 1);
 }
 
 /*
@@ -199,7 +200,7 @@ static void answer(struct kh_net *kn, const struct kh_flow *flow,
 		kh_stat_inc(kn, KH_STAT_RELAY_REFUSED);
 	if (key) {
 		if (req->pubkey)
-			observe(kn, flow, req->pubkey, req->varies);
+			observe(kn, flow, req->pubkey, req->nat);
 		if (req->pubkey && req->relay_end)
 			kh_relay_end(kn, flow->lport, req->pubkey,
 				     req->relay_end);
@@ -251,7 +252,7 @@ out:
 
 /*
  * Records from an authenticated answer or update of @flow's reflector; a
- * KH_PF_WAITING or KH_PF_VARIES right after a record flags it.
+ * KH_PF_WAITING or KH_PF_NAT right after a record flags it.
  */
 static void learn(struct kh_net *kn, const struct kh_flow *flow,
 		  const struct kh_probe_msg *msg)
@@ -269,8 +270,8 @@ static void learn(struct kh_net *kn, const struct kh_flow *flow,
 			rec.flags |= KH_RECORD_F_WAITING;
 			continue;
 		}
-		if (type == KH_PF_VARIES && have) {
-			rec.flags |= KH_RECORD_F_VARIES;
+		if (type == KH_PF_NAT && have) {
+			rec.flags |= val[0] & KH_RECORD_F_NAT;
 			continue;
 		}
 		if (type != KH_PF_RECORD_V4 && type != KH_PF_RECORD_V6)
@@ -521,7 +522,7 @@ int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 	const struct kh_key *key;
 	unsigned int i;
 	size_t len;
-	u8 *buf;
+	u8 *buf, nat;
 	int ret;
 
 	buf = kmalloc(KH_PROBE_MAX_LEN, GFP_KERNEL);
@@ -551,8 +552,9 @@ int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 		if (ask->relay_end)
 			kh_probe_put(&w, KH_PF_RELAY_END, ask->relay_end,
 				     KH_KEY_LEN);
-		if (kh_hook_varies(kn, lport))
-			kh_probe_put(&w, KH_PF_VARIES, NULL, 0);
+		nat = kh_hook_nat(kn, lport);
+		if (nat)
+			kh_probe_put(&w, KH_PF_NAT, &nat, 1);
 	}
 	len = kh_probe_finish(&w, KH_PROBE_REQ_MIN_LEN);
 	if (len && key)

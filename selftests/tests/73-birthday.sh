@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Birthday probing.  A behind a symmetric NAT ("sym"), B behind a home
 # router ("home"); R and R2 are reflectors, so that A's sync finds its
-# mapping varies by destination and says so with its record.  The pair
+# mapping varies by destination and says so with its record, with the rest
+# of what its NAT does (filters by port, moves the port).  The pair
 # must come up direct through the pair birthday probing found, not relayed;
 # both sides report the birthday path.  The limits hold on the wire: B's
 # probes cross the WAN no more often than its session says it sent (at
@@ -93,15 +94,20 @@ found=$(session b | jq -r .found)
 [ "${found%:*}" = "$A_PUB" ] || fail "the pair $found is not at A's NAT"
 [ "$(nat_wg_endpoint a b)" = "$B_PUB:51820" ] ||
 	fail "A's endpoint for B is $(nat_wg_endpoint a b), not $B_PUB:51820"
-# A found out that its mapping varies, and B learned it with A's record.
-kh a status -j | jq -e '.watching[0].varies' >/dev/null ||
-	fail "A's port does not say its mapping varies: $(kh a status -j | jq -c .watching)"
+# A found out what its NAT does (the mapping varies, filters by port, the
+# port moves), and B learned it with A's record; B's home router keeps the
+# port and filters by port, and A learned that.
+A_NAT='.varies and .filtered and .port_moved'
+B_NAT='(.varies | not) and .filtered and (.port_moved | not)'
+kh a status -j | jq -e ".watching[0] | $A_NAT" >/dev/null ||
+	fail "A's port does not say what its NAT does: $(kh a status -j | jq -c .watching)"
 kh b peers list wg0 -j | jq -e --arg k "$(wg_pub a wg0)" \
-	'.[] | select(.public_key == $k) | .varies' >/dev/null ||
-	fail "B's record of A does not say A's mapping varies: $(kh b peers list wg0 -j)"
+	".[] | select(.public_key == \$k) | $A_NAT" >/dev/null ||
+	fail "B's record of A does not say what A's NAT does: $(kh b peers list wg0 -j)"
 kh a peers list wg0 -j | jq -e --arg k "$(wg_pub b wg0)" \
-	'.[] | select(.public_key == $k) | .varies | not' >/dev/null ||
-	fail "A's record of B says B's mapping varies: $(kh a peers list wg0 -j)"
+	".[] | select(.public_key == \$k) | $B_NAT" >/dev/null ||
+	fail "A's record of B does not say what B's NAT does: $(kh a peers list wg0 -j)"
+echo "B's record of A: $(kh b peers show wg0 "$(wg_pub a wg0)" | sed 's/^[^ ]* *//')"
 path_is a b birthday && path_is b a birthday ||
 	fail "peers list does not say birthday: $(kh a peers list wg0); $(kh b peers list wg0)"
 rewritten=$(kh a status -j | jq '.counters.bday_rewritten')

@@ -33,7 +33,7 @@ CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 1, 2
  A_ENDPOINT, A_NONCE, A_RTT_US, A_AGE_MS, A_AUTH, A_KEY, A_PUBKEY, A_WANT,
  A_SOURCE, A_EXPIRES_MS, A_RECORD_TTL, A_MAX_RECORDS, A_RECORDS, A_EVENT,
  A_RL_RATE, A_RL_BURST, A_RL_TOTAL, A_RECORD_FLAGS, A_START_TTL,
- A_START_HOLD_MS, A_ALT_PORT, A_RELAY, A_RELAY_END, A_RELAY_RATE, A_VARIES,
+ A_START_HOLD_MS, A_ALT_PORT, A_RELAY, A_RELAY_END, A_RELAY_RATE, A_NAT,
  A_PEER, A_BDAY_MODE, A_BDAY_STATE, A_BDAY_COUNT, A_BDAY_RATE, A_BDAY_TIME_MS,
  A_BDAY_PORTS, A_BDAY_PROBES, A_BDAY_FOUND, A_BDAY_LOCAL_PORT,
  A_BDAY_TOOK_MS) = range(1, 44)
@@ -189,8 +189,8 @@ BAD = [
     ("start from an unwatched port", START, attr(A_PORT, u16(51820))
      + attr(A_ENDPOINT, sin("192.0.2.1", 1)) + attr(A_START_TTL, b"\2")
      + attr(A_START_HOLD_MS, u32(1000)), errno.ENOENT),
-    ("probe saying its mapping varies with 2", PROBE, attr(A_PORT, u16(51820))
-     + attr(A_REFLECTOR, sin("192.0.2.1", 51820)) + attr(A_VARIES, b"\2"), errno.ERANGE),
+    ("probe saying its NAT with a bit that is not a NAT's", PROBE, attr(A_PORT, u16(51820))
+     + attr(A_REFLECTOR, sin("192.0.2.1", 51820)) + attr(A_NAT, b"\1"), errno.EINVAL),
     ("birthday without a peer", BIRTHDAY, attr(A_PORT, u16(51820)) + attr(A_PUBKEY, KEY)
      + attr(A_ENDPOINT, sin("192.0.2.1", 1)) + attr(A_BDAY_MODE, b"\1"), errno.EINVAL),
     ("birthday without a mode", BIRTHDAY, BDAY_OK, errno.EINVAL),

@@ -422,60 +422,77 @@ static void test_auth(void)
 	      "a relay key in an update is malformed");
 }
 
-/* KH_PF_VARIES, and the birthday messages. */
+/* KH_PF_NAT, and the birthday messages. */
 static void test_birthday(void)
 {
 	u8 key[KH_KEY_LEN], c[KH_PROBE_MAX_LEN];
 	struct kh_probe_addr v4 = { KH_PF_OBSERVED_V4, {203, 0, 113, 2}, 40000 };
+	u8 nat = KH_RECORD_F_VARIES | KH_RECORD_F_PORT_MOVED, odd = 0xff;
 	struct kh_probe_writer w;
 	struct kh_probe_msg m;
 	const u8 *val;
 	size_t len, off = 0;
 	u8 type, vlen;
-	bool varies_after_record = false, had_record = false;
+	int nat_after_record = -1;
+	bool had_record = false;
 
 	memset(key, 0xab, sizeof(key));
 	kh_probe_start(&w, c, sizeof(c), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
 		       nonce);
 	kh_probe_put(&w, KH_PF_PUBKEY, key, KH_KEY_LEN);
-	kh_probe_put(&w, KH_PF_VARIES, NULL, 0);
+	kh_probe_put(&w, KH_PF_NAT, &nat, 1);
 	len = kh_probe_finish(&w, KH_PROBE_REQ_MIN_LEN);
-	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_OK && m.varies,
-	      "an authenticated request saying its mapping varies parses");
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_OK && m.nat == nat,
+	      "an authenticated request saying what its NAT does parses");
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put(&w, KH_PF_PUBKEY, key, KH_KEY_LEN);
+	kh_probe_put(&w, KH_PF_NAT, &odd, 1);
+	len = kh_probe_finish(&w, KH_PROBE_REQ_MIN_LEN);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_OK &&
+	      m.nat == KH_RECORD_F_NAT,
+	      "KH_PF_NAT's unknown bits are dropped");
 	kh_probe_start(&w, c, sizeof(c), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
 		       nonce);
 	kh_probe_put(&w, KH_PF_PUBKEY, key, KH_KEY_LEN);
 	len = kh_probe_finish(&w, KH_PROBE_REQ_MIN_LEN);
-	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_OK && !m.varies,
-	      "a request without KH_PF_VARIES does not vary");
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_OK && !m.nat,
+	      "a request without KH_PF_NAT says nothing of its NAT");
 	kh_probe_start(&w, c, sizeof(c), KH_PROBE_REQUEST, 0, nonce);
-	kh_probe_put(&w, KH_PF_VARIES, NULL, 0);
+	kh_probe_put(&w, KH_PF_NAT, &nat, 1);
 	len = kh_probe_finish(&w, KH_PROBE_REQ_MIN_LEN);
 	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
-	      "an unauthenticated KH_PF_VARIES is malformed");
+	      "an unauthenticated KH_PF_NAT is malformed");
 	kh_probe_start(&w, c, sizeof(c), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
 		       nonce);
-	kh_probe_put(&w, KH_PF_VARIES, key, 1);
+	kh_probe_put(&w, KH_PF_NAT, NULL, 0);
 	len = kh_probe_finish(&w, 0);
 	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
-	      "a KH_PF_VARIES with a value is malformed");
-	/* After a record in an answer: that record's peer varies. */
+	      "an empty KH_PF_NAT is malformed");
+	kh_probe_start(&w, c, sizeof(c), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put(&w, KH_PF_NAT, key, 2);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_MALFORMED,
+	      "a KH_PF_NAT of two bytes is malformed");
+	/* After a record in an answer: that record's peer's NAT. */
 	kh_probe_start(&w, c, sizeof(c), KH_PROBE_ANSWER, KH_PROBE_F_AUTH,
 		       nonce);
 	kh_probe_put_observed(&w, &v4);
 	kh_probe_put_record(&w, key, &v4, 3);
-	kh_probe_put(&w, KH_PF_VARIES, NULL, 0);
+	kh_probe_put(&w, KH_PF_NAT, &nat, 1);
 	len = kh_probe_finish(&w, 0);
-	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_OK && !m.varies &&
+	CHECK(kh_probe_parse(c, len, &m) == KH_PROBE_OK && !m.nat &&
 	      m.nr_records == 1,
-	      "an answer with KH_PF_VARIES after a record parses");
+	      "an answer with KH_PF_NAT after a record parses");
 	while (kh_probe_next_field(&m, &off, &type, &val, &vlen)) {
 		if (type == KH_PF_RECORD_V4)
 			had_record = true;
-		else if (type == KH_PF_VARIES && had_record)
-			varies_after_record = true;
+		else if (type == KH_PF_NAT && had_record && vlen == 1)
+			nat_after_record = val[0];
 	}
-	CHECK(varies_after_record, "the walk finds KH_PF_VARIES after the record");
+	CHECK(nat_after_record == nat,
+	      "the walk finds KH_PF_NAT and its bits after the record");
 
 	kh_probe_start(&w, c, sizeof(c), KH_PROBE_BIRTHDAY, KH_PROBE_F_AUTH,
 		       nonce);

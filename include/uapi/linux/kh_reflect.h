@@ -41,10 +41,21 @@
 #define KH_RECORD_F_WAITING	0x01	/* the peer has our endpoint and holds
 					 * its packets: it is our turn to send
 					 */
-#define KH_RECORD_F_VARIES	0x02	/* the peer's NAT mapping varies by
-					 * destination (symmetric NAT), as
-					 * it said in its own probes
+/*
+ * What the peer's own netcheck found about its NAT, as it said in its own
+ * probes (KH_A_NAT, KH_PF_NAT): these travel with its record.
+ */
+#define KH_RECORD_F_VARIES	0x02	/* the mapping varies by destination
+					 * (symmetric NAT)
 					 */
+#define KH_RECORD_F_FILTERED	0x04	/* packets from a port the peer did
+					 * not send to are dropped
+					 */
+#define KH_RECORD_F_PORT_MOVED	0x08	/* the public port is not the
+					 * WireGuard listen port
+					 */
+#define KH_RECORD_F_NAT		(KH_RECORD_F_VARIES | KH_RECORD_F_FILTERED | \
+				 KH_RECORD_F_PORT_MOVED)
 
 /*
  * Every command needs CAP_NET_ADMIN in the user namespace owning the caller's
@@ -72,10 +83,9 @@
  *	WireGuard's packets between us and that peer for KH_RELAY_GRANT_S;
  *	needs KH_A_PUBKEY and the mesh key, else EINVAL or ENOKEY),
  *	KH_A_RELAY_END (a peer's public key: stop relaying between us),
- *	KH_A_VARIES (u8: whether the port's NAT mapping varies by
- *	destination, as its own netcheck found; from then on every
- *	authenticated request from the port says so, and reflectors pass it
- *	on with its record as KH_RECORD_F_VARIES).
+ *	KH_A_NAT (u8: the KH_RECORD_F_NAT bits the port's own netcheck
+ *	found; from then on every authenticated request from the port says
+ *	so, and reflectors pass them on in the flags of its record).
  *	Send a probe request from KH_A_PORT to the reflector; with a mesh key
  *	on the port and KH_A_PUBKEY it is authenticated, carries the keys and
  *	wants, and the answer brings back the records the reflector holds.
@@ -228,9 +238,9 @@ enum kh_attr {
 	KH_A_RELAY,		/* KH_KEY_LEN bytes: relay to this peer */
 	KH_A_RELAY_END,		/* KH_KEY_LEN bytes: stop relaying to it */
 	KH_A_RELAY_RATE,	/* u32: bytes per second per relayed peer */
-	KH_A_VARIES,		/* u8 0 or 1: the port's NAT mapping varies
-				 * by destination; its authenticated
-				 * requests say so from then on
+	KH_A_NAT,		/* u8: KH_RECORD_F_NAT bits of the port's
+				 * NAT; its authenticated requests say so
+				 * from then on
 				 */
 	KH_A_PEER,		/* KH_KEY_LEN bytes: a peer's public key */
 	KH_A_BDAY_MODE,		/* u8: enum kh_bday_mode */
@@ -255,7 +265,9 @@ enum kh_watch_attr {
 	KH_WATCH_A_IFINDEX,	/* u32 */
 	KH_WATCH_A_IFNAME,	/* string */
 	KH_WATCH_A_HAS_KEY,	/* u8: 1 if a mesh key is set */
-	KH_WATCH_A_VARIES,	/* u8: 1 if its requests say KH_PF_VARIES */
+	KH_WATCH_A_NAT,		/* u8: the KH_RECORD_F_NAT bits its
+				 * requests say (KH_PF_NAT)
+				 */
 
 	__KH_WATCH_A_MAX
 };
@@ -418,10 +430,10 @@ enum kh_probe_field {
 				 * (the peer asked too)
 				 */
 	KH_PF_RELAY_END = 12,	/* a peer's key, in a request: stop that */
-	KH_PF_VARIES = 13,	/* empty.  In an authenticated request: the
-				 * sender's NAT mapping varies by destination.
-				 * Right after a record: that record's peer
-				 * said so (KH_RECORD_F_VARIES)
+	KH_PF_NAT = 13,		/* u8: KH_RECORD_F_NAT bits (others are
+				 * ignored).  In an authenticated request:
+				 * the sender's NAT.  Right after a record:
+				 * that record's peer's, as it said
 				 */
 };
 
