@@ -24,7 +24,7 @@
 # Expects build/KVER/kh_reflect.ko and genl-tool/khctl (make check builds
 # them).  Environment: KH_KVM=auto|0|1 (0: plain emulation, 1: KVM without
 # a trial boot), KH_KVM_TRIAL_TIMEOUT (s, 60), KH_BOOT_TIMEOUT (s, per boot,
-# 1200), KH_TEST_TIMEOUT (s, per VM test, 120; a test's own "# kh-timeout: N"
+# 2400), KH_TEST_TIMEOUT (s, per VM test, 120; a test's own "# kh-timeout: N"
 # line may raise it),
 # KH_HOST_TEST_TIMEOUT (s, per host test, 1800), KH_VM_MEMORY (2G),
 # KH_VM_CPUS (2), KH_MATRIX (quick|full: rows of 68-nat-matrix), KH_KERNEL_ARGS (kernel command line, slub_debug=FZP), KH_BUILD
@@ -66,7 +66,7 @@ done
 
 build=${KH_BUILD:-$top/build}
 khctl=${KHCTL:-$top/genl-tool/khctl}
-boot_timeout=${KH_BOOT_TIMEOUT:-1200}
+boot_timeout=${KH_BOOT_TIMEOUT:-2400}
 test_timeout=${KH_TEST_TIMEOUT:-120}
 host_test_timeout=${KH_HOST_TEST_TIMEOUT:-1800}
 vm_memory=${KH_VM_MEMORY:-2G}
