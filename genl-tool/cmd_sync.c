@@ -35,10 +35,6 @@
 #define MAX_RELAY_AFTER_MS	600000
 #define DEFAULT_BDAY_MS		20000
 #define BDAY_POLL_MS		100	/* how often sessions are looked at */
-#define ALT_EVERY		10	/* sync asks for the other-port answer
-					 * in the first round and every 10th
-					 */
-#define ALT_GRACE_US		300000	/* and waits this much longer for it */
 #define DEFAULT_INTERVAL_S	25
 #define MAX_INTERVAL_S		86400
 /*
@@ -74,9 +70,7 @@ struct batch {
 	int sends;
 	uint64_t next_us;
 	bool done;			/* answered, or cannot be sent */
-	bool alt;			/* answer from another port (netcheck's
-					 * filtering check)
-					 */
+	bool alt;			/* netcheck: answer from another port */
 	size_t sent[PROBES];
 };
 
@@ -119,8 +113,6 @@ struct sync {
 	int nat;			/* KH_RECORD_F_NAT bits of our NAT,
 					 * as told: -1 none yet
 					 */
-	unsigned int rounds;		/* begun so far */
-	bool ask_alt;			/* this round checks the filtering */
 	struct kh_bdays bdays;		/* the module's sessions, this round */
 
 	struct khnl nl;
@@ -134,7 +126,6 @@ struct sync {
 	size_t n_refl;
 	struct batch *batch;
 	size_t n_batch, n_done;
-	size_t n_alt, n_alt_done;	/* of them, other-port ones */
 	struct sent *sent;
 	size_t n_sent, next_expiry, in_flight;
 	ssize_t *index;			/* nonce -> sent, open addressing */
@@ -193,7 +184,6 @@ static void free_round(struct sync *s)
 	s->index = NULL;
 	s->queue = NULL;
 	s->n_refl = s->n_batch = s->n_done = s->n_sent = 0;
-	s->n_alt = s->n_alt_done = 0;
 	s->next_expiry = s->in_flight = s->q_head = s->q_len = 0;
 	s->n_changes = 0;
 }
@@ -285,7 +275,7 @@ static int plan(struct sync *s)
 	}
 
 	for (i = 0, n = 0; i < s->n_refl; i++)
-		n += wants_of(s, &s->refl[i]) / KH_MAX_WANT + 1 + s->ask_alt;
+		n += wants_of(s, &s->refl[i]) / KH_MAX_WANT + 1 + s->netcheck;
 	s->batch = calloc(n + 1, sizeof(*s->batch));
 	s->queue = calloc(n + 1, sizeof(*s->queue));
 	s->sent = calloc(n * PROBES + 1, sizeof(*s->sent));
@@ -312,13 +302,12 @@ static int plan(struct sync *s)
 			s->queue[s->n_batch] = s->n_batch;
 			s->n_batch++;
 		} while (first < w);
-		/* under the mesh key: the other-port answer too */
-		if (s->ask_alt) {
+		/* netcheck under the mesh key: the other-port answer too */
+		if (s->netcheck && s->has_key) {
 			s->batch[s->n_batch].refl = i;
 			s->batch[s->n_batch].alt = true;
 			s->queue[s->n_batch] = s->n_batch;
 			s->n_batch++;
-			s->n_alt++;
 			s->refl[i].alt_asked = true;
 		}
 		s->refl[i].b_n = s->n_batch - s->refl[i].b_first;
@@ -335,7 +324,6 @@ static void batch_done(struct sync *s, struct batch *b)
 		return;
 	b->done = true;
 	s->n_done++;
-	s->n_alt_done += b->alt;
 	for (i = 0; i < b->sends; i++) {
 		struct sent *t = &s->sent[b->sent[i]];
 
@@ -457,7 +445,7 @@ static int wait_fds(struct sync *s, uint64_t until, uint64_t now, bool *readable
  */
 static int probe_all(struct sync *s)
 {
-	uint64_t start = now_us(), now, wake, deadline, mains_at = 0;
+	uint64_t start = now_us(), now, wake, deadline;
 	bool readable;
 	int ret;
 
@@ -498,20 +486,6 @@ static int probe_all(struct sync *s)
 		}
 		if (s->n_done == s->n_batch || now >= deadline)
 			return 0;
-		/*
-		 * Sync does not wait out the timeout for other-port answers
-		 * that a filtering NAT drops: only a little past the last
-		 * of the others, which the reflectors sent just before.
-		 */
-		if (!s->netcheck && s->n_alt &&
-		    s->n_done - s->n_alt_done == s->n_batch - s->n_alt) {
-			if (!mains_at)
-				mains_at = now;
-			if (now >= mains_at + ALT_GRACE_US)
-				return 0;
-			if (mains_at + ALT_GRACE_US < deadline)
-				deadline = mains_at + ALT_GRACE_US;
-		}
 
 		wake = deadline;
 		if (s->q_len && s->in_flight < MAX_INFLIGHT &&
@@ -1541,8 +1515,6 @@ static int sync_round(struct sync *s)
 	if (newly && !s->json)
 		printf("watching %s port %u\n", s->name, s->dev->listen_port);
 	s->has_key = has_key && s->dev->has_public_key;
-	s->ask_alt = s->has_key &&
-		     (s->netcheck || s->rounds++ % ALT_EVERY == 0);
 	if (!has_key && !s->netcheck) {
 		kh_err("no mesh key on %s: khctl key set %s FILE", s->name,
 		       s->name);
@@ -1942,12 +1914,10 @@ const struct cmd cmd_peers_sync = {
 	"\n"
 	"Birthday probing comes before the relay when exactly one side's NAT\n"
 	"mapping varies by destination (a symmetric NAT): each round finds out\n"
-	"whether ours does (two reflector addresses see different endpoints),\n"
-	"whether the port is kept and (the first round and every 10th, asking\n"
-	"for an answer from each reflector's next port too) whether it filters\n"
-	"by port, and tells the reflectors, which pass it on with our record.\n"
-	"The symmetric side's module opens 256 ports and sends from each toward\n"
-	"the peer (with the start TTL); the other side's module probes 1024 random\n"
+	"whether ours does (two reflector addresses see different endpoints)\n"
+	"and tells the reflectors, which pass it on with our record.  The\n"
+	"symmetric side's module opens 256 ports and sends from each toward the\n"
+	"peer (with the start TTL); the other side's module probes 1024 random\n"
 	"ports of the symmetric side's address from the WireGuard port, at most\n"
 	"100 a second.  The first probe that gets through names a pair: the\n"
 	"probing side sets the endpoint to it, the spraying side's module moves\n"
