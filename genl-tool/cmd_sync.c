@@ -793,7 +793,10 @@ static bool nat_bit(int *nat, uint8_t flag, enum nc_verdict v4,
  * What the round's answers say about our NAT (netcheck's verdicts): when
  * that is news, tell the reflectors now, so that the peers learn it with
  * our record before they choose how to reach us.  Every later request says
- * it too.  A verdict this round could not tell keeps its last value.
+ * it too.  A verdict this round could not tell keeps its last value: sync
+ * never asks for the other-port answer (landing on a router that accepts
+ * new WAN packets, it broke the safe start), so filtering is told only by
+ * netcheck under the mesh key.
  */
 static void tell_nat(struct sync *s)
 {
@@ -812,10 +815,7 @@ static void tell_nat(struct sync *s)
 			nc.v6.port_filtered, NC_YES);
 	told |= nat_bit(&nat, KH_RECORD_F_PORT_MOVED, nc.v4.port_kept,
 			nc.v6.port_kept, NC_NO);
-	/*
-	 * The first verdict goes out even when it is "nothing": the module
-	 * may still say what an earlier run told it.
-	 */
+	/* s->nat began as what the port says: only news goes out */
 	if (!told || nat == s->nat)
 		return;
 	s->nat = nat;
@@ -1515,6 +1515,16 @@ static int sync_round(struct sync *s)
 	if (newly && !s->json)
 		printf("watching %s port %u\n", s->name, s->dev->listen_port);
 	s->has_key = has_key && s->dev->has_public_key;
+	/*
+	 * What the port says of its NAT now (an earlier sync or netcheck
+	 * told it): a verdict this run cannot tell keeps that.
+	 */
+	if (s->nat < 0) {
+		struct kh_watch w;
+
+		if (!find_watch(&s->nl, s->dev->listen_port, &w))
+			s->nat = w.nat;
+	}
 	if (!has_key && !s->netcheck) {
 		kh_err("no mesh key on %s: khctl key set %s FILE", s->name,
 		       s->name);
@@ -1555,11 +1565,13 @@ static int sync_round(struct sync *s)
 		report_silence(s);
 		return ROUND_SILENT;
 	}
+	/* under the mesh key netcheck tells too: filtering travels that way */
+	if (s->has_key)
+		tell_nat(s);
 	if (s->netcheck) {
 		ret = netcheck_report(s);
 		return fflush(stdout) || ret ? ROUND_FAILED : 0;
 	}
-	tell_nat(s);
 	read_bdays(s);
 	ret = apply_all(s);
 	if (check_paths(s, NULL, 0, true))
@@ -1949,6 +1961,8 @@ const struct cmd cmd_netcheck = {
 	"listen port; whether the NAT filters by port (under the mesh key, each\n"
 	"reflector is also asked to answer from its next port: yes when no such\n"
 	"answer gets in); and whether IPv6 works.  Fails when no reflector\n"
-	"answers.\n",
+	"answers.  Under the mesh key it also tells the reflectors what it\n"
+	"found, and they pass it on with DEV's record, as peers sync does; the\n"
+	"filtering verdict travels only this way.\n",
 	.run = run_netcheck,
 };

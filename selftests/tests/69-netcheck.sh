@@ -7,7 +7,8 @@
 # behind a symmetric NAT a mapping that varies and a port not kept; behind
 # address-dependent filtering and without NAT no filtering by port.  R2
 # cannot answer from another port: its silence there must not count.  No
-# IPv6 reflector here: "works" is null.
+# IPv6 reflector here: "works" is null.  Under the mesh key netcheck tells
+# R what it found, and R's record of A says so.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
 . "$(dirname "$0")/../natlab.sh"
@@ -30,11 +31,25 @@ check home '.ipv4.public == "203.0.113.1:51820" and .ipv4.mapping_varies == "no"
 	and .ipv4.answered == 2 and .ipv6.works == null and .mesh_key
 	and ([.reflectors[].endpoint] | unique == ["203.0.113.1:51820"])' \
 	"one public endpoint 203.0.113.1:51820 from both, not varying, port kept, filtered by port"
+# Under the mesh key netcheck tells R what it found: R's record of A says
+# so, and so does A's port.
+# r_nat JQ: R's record of A matches JQ (varies, filtered, port_moved).
+r_nat() {
+	kh r peers list -j | jq -e --arg k "$(wg_pub a wg0)" \
+		".[] | select(.public_key == \$k) | $1" >/dev/null
+}
+r_nat '(.varies | not) and .filtered and (.port_moved | not)' ||
+	fail "R's record of A does not say A's NAT filters by port: $(kh r peers list -j)"
+kh a status -j | jq -e '.watching[0] | .filtered and (.varies | not)' >/dev/null ||
+	fail "A's port does not say its NAT filters: $(kh a status -j | jq -c .watching)"
 check sym '.ipv4.mapping_varies == "yes" and .ipv4.port_kept == "no"
 	and .ipv4.port_filtered == "yes"
 	and ([.reflectors[].endpoint | startswith("203.0.113.1:")] | all)
 	and ([.reflectors[].endpoint] | unique | length == 2)' \
 	"two endpoints at 203.0.113.1 with random ports: varying, port not kept, filtered"
+r_nat '.varies and .filtered and .port_moved' ||
+	fail "R's record of A does not say A's NAT is symmetric: $(kh r peers list -j)"
+echo "R's record of A behind sym: $(kh r peers show wg0 "$(wg_pub a wg0)" | sed 's/^[^ ]* *//')"
 check adf '.ipv4.public == "203.0.113.1:51820" and .ipv4.mapping_varies == "no"
 	and .ipv4.port_filtered == "no"' \
 	"address-dependent filtering: R's other port gets in"
