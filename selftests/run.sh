@@ -3,7 +3,8 @@
 #
 # Run every kh_reflect test: the host tests (selftests/host/*.sh), then, for
 # each kernel, one virtme-ng boot that runs selftests/guest.sh, which loads the
-# module and runs selftests/tests/*.sh.  Prints TAP lines as results come and
+# module and runs selftests/tests/*.sh (KH_VM_JOBS such boots at once).
+# Prints TAP lines as results come, a kernel's after the one before it, and
 # ends with "N passed, N failed[, N skipped]"; exits 0 iff nothing failed.
 #
 # usage: selftests/run.sh [--kernel KVER]... [--kdir DIR] [--vm-only]
@@ -27,7 +28,7 @@
 # 2400), KH_TEST_TIMEOUT (s, per VM test, 120; a test's own "# kh-timeout: N"
 # line may raise it),
 # KH_HOST_TEST_TIMEOUT (s, per host test, 1800), KH_VM_MEMORY (2G),
-# KH_VM_CPUS (2), KH_MATRIX (quick|full: rows of 68-nat-matrix), KH_MATRIX_KINDS (with full: only these NAT kinds), KH_KERNEL_ARGS (kernel command line, slub_debug=FZP), KH_BUILD
+# KH_VM_CPUS (2), KH_VM_JOBS (VMs at once, 2), KH_MATRIX (quick|full: rows of 68-nat-matrix), KH_MATRIX_KINDS (with full: only these NAT kinds), KH_KERNEL_ARGS (kernel command line, slub_debug=FZP), KH_BUILD
 # (where the modules are, build/), KHCTL (genl-tool/khctl).
 
 set -u
@@ -79,7 +80,13 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/kh-selftests.XXXXXX") || exit 2
 keep_tmp=0
 child=
 cleanup() {
+	local f
+
 	[ -n "$child" ] && kill -TERM "$child" 2>/dev/null
+	# VMs still running (timeout passes the signal on to vng)
+	for f in "$tmp"/vm-*.pid; do
+		[ -f "$f" ] && kill -TERM "$(cat "$f")" 2>/dev/null
+	done
 	[ "$keep_tmp" = 1 ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -94,7 +101,12 @@ now_us() { echo "${EPOCHREALTIME/./}"; }
 
 # secs_since START_US: elapsed seconds with one decimal
 secs_since() {
-	local d=$(( ($(now_us) - $1) / 100000 ))
+	secs_between "$1" "$(now_us)"
+}
+
+# secs_between START_US END_US
+secs_between() {
+	local d=$(( ($2 - $1) / 100000 ))
 	echo "$((d / 10)).$((d % 10))"
 }
 
@@ -224,13 +236,20 @@ decide_kvm() {
 	kvm_args=$kh_vm_kvm_args
 }
 
-# boot KVER: one VM, the whole guest suite inside.  Lines starting with
-# "KHTEST " are results; everything else on the guest's stdout is shown
-# indented.  The kernel console goes to a log file, shown on failure.
-boot() {
-	local kver=$1 fifo=$tmp/vm.out console=$tmp/console-$1.log
-	local t0 cmd line st secs rest name reason rc
-	local began=0 ended=0 guest_kver='' why='' running='' t_run=''
+# Up to KH_VM_JOBS VMs (default 2) run at once: most of a guest's time is
+# spent waiting for timers, so two guests share two cores well.  Each VM's
+# output is stamped with its arrival time into a file of its own, and the
+# files are read in kernel order: the report is the same as with one VM at a
+# time, only sooner.
+vm_jobs=${KH_VM_JOBS:-2}
+[[ $vm_jobs =~ ^[1-9][0-9]*$ ]] || vm_jobs=1
+
+# vm_start KVER: boot one VM that runs the whole guest suite.  Its stdout,
+# each line prefixed with the microseconds it arrived at, goes to
+# $tmp/vm-KVER.out; the exit status of vng to $tmp/vm-KVER.rc; the kernel
+# console to $tmp/console-KVER.log.
+vm_start() {
+	local kver=$1 cmd
 
 	decide_kvm "${kdir_img:-$kver}"
 	cmd=$(printf '%q=%q ' KH_REPO "$top" KH_BUILD "$build" KHCTL "$khctl" KH_FILTER "$filter" \
@@ -238,10 +257,7 @@ boot() {
 		KH_MATRIX "${KH_MATRIX:-quick}" KH_MATRIX_KINDS "${KH_MATRIX_KINDS:-}")
 	cmd+="exec bash $(printf %q "$top/selftests/guest.sh")"
 
-	echo "# $kver: booting (${kvm_args:-KVM}, $vm_cpus CPUs, $vm_memory${kernel_args:+, $kernel_args})"
-	rm -f "$fifo"
-	mkfifo "$fifo" || exit 2
-	t0=$(now_us)
+	now_us >"$tmp/vm-$kver.t0"
 	# --verbose sends the kernel console to stderr (our log file) instead of
 	# nowhere; the script's own stdout is a separate virtio port, so console
 	# messages never land inside our result lines.  All three descriptors
@@ -255,22 +271,39 @@ boot() {
 		else
 			run=(--run "/boot/vmlinuz-$kver")
 		fi
-		exec timeout -k 30 "$boot_timeout" "${vng_base[@]}" $kvm_args --verbose \
+		timeout -k 30 "$boot_timeout" "${vng_base[@]}" $kvm_args --verbose \
 			"${run[@]}" ${kernel_args:+--append "$kernel_args"} \
-			--exec "$cmd" </dev/null >"$fifo" 2>"$console"
-	) &
-	child=$!
+			--exec "$cmd" </dev/null 2>"$tmp/console-$kver.log" &
+		echo $! >"$tmp/vm-$kver.pid"
+		wait $!
+		echo $? >"$tmp/vm-$kver.rc"
+	) | while IFS= read -r line; do
+		printf '%s %s\n' "$(now_us)" "${line%$'\r'}"
+	done >"$tmp/vm-$kver.out" &
+	echo $! >"$tmp/vm-$kver.reader"
+}
 
-	while IFS= read -r line; do
-		line=${line%$'\r'}
+# vm_collect KVER: report what that VM said, as it comes, until it is done.
+# Lines starting with "KHTEST " are results; everything else on the guest's
+# stdout is shown indented.  The kernel console is shown on failure.
+vm_collect() {
+	local kver=$1 out=$tmp/vm-$1.out console=$tmp/console-$1.log
+	local t0 at line st secs rest name reason rc
+	local began=0 ended=0 guest_kver='' why='' running='' t_run='' t_last
+
+	t0=$(cat "$tmp/vm-$kver.t0")
+	t_last=$t0
+	echo "# $kver: booting (${kvm_args:-KVM}, $vm_cpus CPUs, $vm_memory${kernel_args:+, $kernel_args})"
+	while read -r at line; do
+		t_last=$at
 		case $line in
 		"KHTEST begin"*)
 			began=1
 			guest_kver=${line#KHTEST begin }
 			if [ "$guest_kver" = "$kver" ]; then
-				report ok "$kver: VM booted" "$(secs_since "$t0")"
+				report ok "$kver: VM booted" "$(secs_between "$t0" "$at")"
 			else
-				report fail "$kver: VM booted" "$(secs_since "$t0")" \
+				report fail "$kver: VM booted" "$(secs_between "$t0" "$at")" \
 					"guest runs '$guest_kver'"
 			fi
 			;;
@@ -279,7 +312,7 @@ boot() {
 			;;
 		"KHTEST run "*)
 			running=${line#KHTEST run }
-			t_run=$(now_us)
+			t_run=$at
 			;;
 		"KHTEST "*)
 			running=
@@ -292,27 +325,28 @@ boot() {
 		"#"*)	echo "$line" ;;
 		*)	echo "# $line" ;;
 		esac
-	done <"$fifo"
-	wait "$child"
-	rc=$?
-	child=
+	done < <(tail -s 0.2 -n +1 -f --pid="$(cat "$tmp/vm-$kver.reader")" "$out")
+	wait "$(cat "$tmp/vm-$kver.reader")"
+	rc=$(cat "$tmp/vm-$kver.rc" 2>/dev/null)
+	[ -n "$rc" ] || t_last=$(now_us)
 
 	case $rc in
 	0) ;;
 	124|137) why="timed out after ${boot_timeout}s" ;;
 	255) why="the VM stopped before the script did (kernel panic?)" ;;
+	'') why="vng did not say how it ended" ;;
 	*) why="vng exited with $rc" ;;
 	esac
 	if [ "$began" = 0 ]; then
-		report fail "$kver: VM booted" "$(secs_since "$t0")" \
+		report fail "$kver: VM booted" "$(secs_between "$t0" "$t_last")" \
 			"${why:-guest.sh never started}"
 	elif [ "$ended" = 0 ] || [ -n "$why" ]; then
 		[ -n "$running" ] && report fail "$kver: $running" \
-			"$(secs_since "$t_run")" "the VM died during this test"
-		report fail "$kver: VM ran the suite to the end" "$(secs_since "$t0")" \
+			"$(secs_between "$t_run" "$t_last")" "the VM died during this test"
+		report fail "$kver: VM ran the suite to the end" "$(secs_between "$t0" "$t_last")" \
 			"${why:-guest.sh stopped before its end}"
 	else
-		echo "# $kver: VM done in $(secs_since "$t0")s"
+		echo "# $kver: VM done in $(secs_between "$t0" "$t_last")s"
 		return
 	fi
 	echo "# last lines of the kernel console ($console):"
@@ -329,6 +363,8 @@ if [ ! -x "$khctl" ] && [ "$guest_tests" -gt 0 ] && [ ${#kernels[@]} -gt 0 ]; th
 fi
 stop_if_failed
 
+# What can boot is booted, KH_VM_JOBS at a time, and reported in order.
+to_boot=()
 for kver in "${kernels[@]}"; do
 	if [ -z "$kdir" ] && [ ! -f "/boot/vmlinuz-$kver" ]; then
 		report fail "$kver: kernel installed" 0 "no /boot/vmlinuz-$kver"
@@ -343,8 +379,20 @@ for kver in "${kernels[@]}"; do
 	elif ! command -v vng >/dev/null; then
 		report fail "$kver: VM booted" 0 "no vng: install virtme-ng (scripts/deps.sh)"
 	else
-		boot "$kver"
+		to_boot+=("$kver")
 	fi
+	stop_if_failed
+done
+
+[ ${#to_boot[@]} -gt 1 ] && [ "$vm_jobs" -gt 1 ] &&
+	echo "# ${#to_boot[@]} kernels, up to $vm_jobs VMs at once (KH_VM_JOBS)"
+started=0
+for i in "${!to_boot[@]}"; do
+	while [ "$started" -lt ${#to_boot[@]} ] && [ "$started" -lt $((i + vm_jobs)) ]; do
+		vm_start "${to_boot[$started]}"
+		started=$((started + 1))
+	done
+	vm_collect "${to_boot[$i]}"
 	stop_if_failed
 done
 
