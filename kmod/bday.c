@@ -66,13 +66,21 @@ void kh_bday_init(struct kh_net *kn)
 	mutex_init(&kn->bday_mutex);
 }
 
+/* Slot @i, for a holder of bday_mutex or bday_lock. */
+static struct kh_bday *slot_of(struct kh_net *kn, int i)
+{
+	return rcu_dereference_protected(kn->bdays[i],
+					 lockdep_is_held(&kn->bday_mutex) ||
+					 lockdep_is_held(&kn->bday_lock));
+}
+
 /* The session of @peer on @lport; under bday_lock. */
 static struct kh_bday *find(struct kh_net *kn, __be16 lport, const u8 *peer)
 {
 	int i;
 
 	for (i = 0; i < KH_MAX_BDAYS; i++) {
-		struct kh_bday *b = kn->bdays[i];
+		struct kh_bday *b = slot_of(kn, i);
 
 		if (b && b->lport == lport &&
 		    !memcmp(b->peer, peer, KH_KEY_LEN))
@@ -125,7 +133,8 @@ static void found(struct kh_bday *b, const struct kh_endpoint *from,
 	b->found = *from;
 	b->took = jiffies;
 	if (b->mode == KH_BDAY_SPRAY) {
-		b->bound = port;
+		/* Read by the hooks without the lock. */
+		WRITE_ONCE(b->bound, port);
 		WRITE_ONCE(kn->nr_binds, kn->nr_binds + 1);
 	}
 	kh_stat_inc(kn, KH_STAT_BDAY_FOUND);
@@ -198,15 +207,7 @@ static int bday_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	    (msg.type != KH_PROBE_BIRTHDAY && msg.type != KH_PROBE_BIRTHDAY_ACK))
 		goto refuse;
 	flow.lport = uh->dest;
-	if (ip_hdr(skb)->version == 4) {
-		flow.remote.addr4.sin_family = AF_INET;
-		flow.remote.addr4.sin_addr.s_addr = ip_hdr(skb)->saddr;
-		flow.remote.addr4.sin_port = uh->source;
-	} else {
-		flow.remote.addr6.sin6_family = AF_INET6;
-		flow.remote.addr6.sin6_addr = ipv6_hdr(skb)->saddr;
-		flow.remote.addr6.sin6_port = uh->source;
-	}
+	kh_skb_endpoint(skb, uh, true, &flow.remote);
 	if (!authentic(b->kn, b->lport, &msg) ||
 	    memcmp(msg.pubkey, b->peer, KH_KEY_LEN) ||
 	    !kh_endpoint_eq(&flow.remote, &b->target))
@@ -349,8 +350,8 @@ static struct kh_bday *unlink_slot(struct kh_net *kn, int i)
 	struct kh_bday *b;
 
 	spin_lock_bh(&kn->bday_lock);
-	b = kn->bdays[i];
-	kn->bdays[i] = NULL;
+	b = slot_of(kn, i);
+	RCU_INIT_POINTER(kn->bdays[i], NULL);
 	b->dead = true;
 	if (b->bound)
 		WRITE_ONCE(kn->nr_binds, kn->nr_binds - 1);
@@ -365,7 +366,7 @@ static void destroy(struct kh_bday *b)
 	cancel_delayed_work_sync(&b->work);
 	close_socks(b, true);
 	kfree(b->socks);
-	/* The hooks may still look at it. */
+	/* The hooks and the sockets' receive may still look at it. */
 	kfree_rcu(b, rcu);
 }
 
@@ -405,7 +406,7 @@ int kh_bday_start(struct kh_net *kn, const struct kh_bday_ask *ask)
 
 	mutex_lock(&kn->bday_mutex);
 	for (i = 0; i < KH_MAX_BDAYS; i++) {
-		struct kh_bday *c = kn->bdays[i];
+		struct kh_bday *c = slot_of(kn, i);
 
 		if (c && c->lport == b->lport &&
 		    !memcmp(c->peer, b->peer, KH_KEY_LEN)) {
@@ -415,11 +416,11 @@ int kh_bday_start(struct kh_net *kn, const struct kh_bday_ask *ask)
 		}
 	}
 	for (i = 0; i < KH_MAX_BDAYS && slot < 0; i++)
-		if (!kn->bdays[i])
+		if (!slot_of(kn, i))
 			slot = i;
 	/* Full: a session that ran out gives way. */
 	for (i = 0; i < KH_MAX_BDAYS && slot < 0; i++)
-		if (READ_ONCE(kn->bdays[i]->state) == KH_BDAY_FAILED) {
+		if (READ_ONCE(slot_of(kn, i)->state) == KH_BDAY_FAILED) {
 			gone = unlink_slot(kn, i);
 			slot = i;
 		}
@@ -428,7 +429,7 @@ int kh_bday_start(struct kh_net *kn, const struct kh_bday_ask *ask)
 	} else {
 		b->started = jiffies;
 		spin_lock_bh(&kn->bday_lock);
-		kn->bdays[slot] = b;
+		rcu_assign_pointer(kn->bdays[slot], b);
 		spin_unlock_bh(&kn->bday_lock);
 		queue_delayed_work(system_wq, &b->work, 0);
 	}
@@ -453,7 +454,7 @@ static int end(struct kh_net *kn, __be16 lport, const u8 *peer)
 
 	mutex_lock(&kn->bday_mutex);
 	for (i = 0; i < KH_MAX_BDAYS; i++) {
-		struct kh_bday *c = kn->bdays[i];
+		struct kh_bday *c = slot_of(kn, i);
 
 		if (c && (!lport || c->lport == lport) &&
 		    (!peer || !memcmp(c->peer, peer, KH_KEY_LEN)))
@@ -500,26 +501,29 @@ static bool rewrite(struct kh_net *kn, struct sk_buff *skb, unsigned int uoff,
 /*
  * The other port of a found spray's pair with @peer: for a datagram leaving
  * watched port @port (@out), the socket's port; for one arriving at the
- * socket's port, the watched port.  0: none.
+ * socket's port, the watched port.  0: none.  From the hooks, under RCU and
+ * without the lock: a session's target and lport never change, its bound
+ * port is set once, and it is freed a grace period after it left its slot.
+ * A packet that races a session's end may still be rewritten, as one that
+ * races its start may not be.
  */
 static __be16 pair_port(struct kh_net *kn, bool out, __be16 port,
 			const struct kh_endpoint *peer)
 {
-	__be16 other = 0;
 	int i;
 
-	spin_lock_bh(&kn->bday_lock);
 	for (i = 0; i < KH_MAX_BDAYS; i++) {
-		const struct kh_bday *b = kn->bdays[i];
+		const struct kh_bday *b = rcu_dereference(kn->bdays[i]);
+		__be16 bound;
 
-		if (b && b->bound && (out ? b->lport : b->bound) == port &&
-		    kh_endpoint_eq(&b->target, peer)) {
-			other = out ? b->bound : b->lport;
-			break;
-		}
+		if (!b)
+			continue;
+		bound = READ_ONCE(b->bound);
+		if (bound && (out ? b->lport : bound) == port &&
+		    kh_endpoint_eq(&b->target, peer))
+			return out ? bound : b->lport;
 	}
-	spin_unlock_bh(&kn->bday_lock);
-	return other;
+	return 0;
 }
 
 /* Leaving @sport for @to: true if rewritten to leave from the pair's port. */
@@ -575,14 +579,15 @@ int kh_bday_dump(struct kh_net *kn, struct sk_buff *skb,
 
 	mutex_lock(&kn->bday_mutex);
 	for (i = cb->args[0]; i < KH_MAX_BDAYS; i++) {
-		struct kh_bday snap;
+		struct kh_bday snap, *b;
 		void *hdr;
 
 		spin_lock_bh(&kn->bday_lock);
-		if (kn->bdays[i])
-			snap = *kn->bdays[i];
+		b = slot_of(kn, i);
+		if (b)
+			snap = *b;
 		spin_unlock_bh(&kn->bday_lock);
-		if (!kn->bdays[i])
+		if (!b)
 			continue;
 		hdr = kh_netlink_dump_hdr(skb, cb, KH_CMD_GET_BIRTHDAYS);
 		if (!hdr)

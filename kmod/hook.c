@@ -67,19 +67,12 @@ static unsigned int rx(struct kh_net *kn, struct sk_buff *skb,
 
 	uh = (const struct udphdr *)(skb->data + uoff);
 	flow.lport = uh->dest;
+	kh_skb_endpoint(skb, uh, true, &flow.remote);
 	if (pf == NFPROTO_IPV4) {
-		const struct iphdr *iph = ip_hdr(skb);
-
-		flow.remote.addr4.sin_family = AF_INET;
-		flow.remote.addr4.sin_addr.s_addr = iph->saddr;
-		flow.remote.addr4.sin_port = uh->source;
-		flow.local4.s_addr = iph->daddr;
+		flow.local4.s_addr = ip_hdr(skb)->daddr;
 	} else {
 		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
 
-		flow.remote.addr6.sin6_family = AF_INET6;
-		flow.remote.addr6.sin6_addr = ip6h->saddr;
-		flow.remote.addr6.sin6_port = uh->source;
 		flow.remote.addr6.sin6_scope_id =
 			ipv6_iface_scope_id(&ip6h->saddr, skb->skb_iif);
 		flow.local6 = ip6h->daddr;
@@ -93,74 +86,96 @@ malformed:
 	return NF_DROP;
 }
 
+/*
+ * Where the UDP datagram @skb (its header @uh) comes from (@src) or goes to,
+ * by its IP header.
+ */
+void kh_skb_endpoint(const struct sk_buff *skb, const struct udphdr *uh,
+		     bool src, struct kh_endpoint *ep)
+{
+	memset(ep, 0, sizeof(*ep));
+	if (ip_hdr(skb)->version == 4) {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		ep->addr4.sin_family = AF_INET;
+		ep->addr4.sin_addr.s_addr = src ? iph->saddr : iph->daddr;
+		ep->addr4.sin_port = src ? uh->source : uh->dest;
+	} else {
+		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+
+		ep->addr6.sin6_family = AF_INET6;
+		ep->addr6.sin6_addr = src ? ip6h->saddr : ip6h->daddr;
+		ep->addr6.sin6_port = src ? uh->source : uh->dest;
+	}
+}
+
+/* A UDP datagram whose header is at @uoff arrives. */
+static unsigned int hook_in(struct kh_net *kn, struct sk_buff *skb,
+			    unsigned int uoff,
+			    const struct nf_hook_state *state, u8 pf)
+{
+	struct kh_endpoint from;
+	struct udphdr _uh;
+	const struct udphdr *uh;
+
+	uh = skb_header_pointer(skb, uoff, sizeof(_uh), &_uh);
+	if (!uh)
+		return NF_ACCEPT;
+	/* Before the port check: it may be for a birthday pair's socket. */
+	if (unlikely(READ_ONCE(kn->nr_binds))) {
+		kh_skb_endpoint(skb, uh, true, &from);
+		if (kh_bday_in(kn, skb, uoff, pf, uh->dest, &from)) {
+			uh = skb_header_pointer(skb, uoff, sizeof(_uh), &_uh);
+			if (!uh)
+				return NF_ACCEPT;
+		}
+	}
+	if (port_slot(kn, uh->dest) < 0)
+		return NF_ACCEPT;
+	if (unlikely(READ_ONCE(kn->nr_starts))) {
+		kh_skb_endpoint(skb, uh, true, &from);
+		kh_start_rx(kn, uh->dest, &from);
+	}
+	return rx(kn, skb, uoff, state, pf);
+}
+
 static unsigned int kh_hook4(void *priv, struct sk_buff *skb,
 			     const struct nf_hook_state *state)
 {
-	const struct iphdr *iph = ip_hdr(skb);
-	struct udphdr _uh;
-	const struct udphdr *uh;
-	unsigned int uoff;
-
-	if (iph->protocol != IPPROTO_UDP)
+	if (ip_hdr(skb)->protocol != IPPROTO_UDP)
 		return NF_ACCEPT;
-	uoff = skb_network_offset(skb) + ip_hdrlen(skb);
-	uh = skb_header_pointer(skb, uoff, sizeof(_uh), &_uh);
-	if (uh && unlikely(READ_ONCE(((struct kh_net *)priv)->nr_binds))) {
-		struct kh_endpoint from = {};
-
-		from.addr4.sin_family = AF_INET;
-		from.addr4.sin_addr.s_addr = iph->saddr;
-		from.addr4.sin_port = uh->source;
-		if (kh_bday_in(priv, skb, uoff, NFPROTO_IPV4, uh->dest, &from)) {
-			iph = ip_hdr(skb);
-			uh = skb_header_pointer(skb, uoff, sizeof(_uh), &_uh);
-		}
-	}
-	if (!uh || port_slot(priv, uh->dest) < 0)
-		return NF_ACCEPT;
-	if (unlikely(READ_ONCE(((struct kh_net *)priv)->nr_starts))) {
-		struct kh_endpoint from = {};
-
-		from.addr4.sin_family = AF_INET;
-		from.addr4.sin_addr.s_addr = iph->saddr;
-		from.addr4.sin_port = uh->source;
-		kh_start_rx(priv, uh->dest, &from);
-	}
-	return rx(priv, skb, uoff, state, NFPROTO_IPV4);
+	return hook_in(priv, skb, skb_network_offset(skb) + ip_hdrlen(skb),
+		       state, NFPROTO_IPV4);
 }
 
 /* Probes never carry extension headers; what does is left to WireGuard. */
 static unsigned int kh_hook6(void *priv, struct sk_buff *skb,
 			     const struct nf_hook_state *state)
 {
-	struct udphdr _uh;
-	const struct udphdr *uh;
-	unsigned int uoff;
-
 	if (ipv6_hdr(skb)->nexthdr != IPPROTO_UDP)
 		return NF_ACCEPT;
-	uoff = skb_network_offset(skb) + sizeof(struct ipv6hdr);
+	return hook_in(priv, skb,
+		       skb_network_offset(skb) + sizeof(struct ipv6hdr),
+		       state, NFPROTO_IPV6);
+}
+
+/* A UDP datagram whose header is at @uoff leaves. */
+static unsigned int hook_out(struct kh_net *kn, struct sk_buff *skb,
+			     unsigned int uoff, u8 pf)
+{
+	struct kh_endpoint to;
+	struct udphdr _uh;
+	const struct udphdr *uh;
+
 	uh = skb_header_pointer(skb, uoff, sizeof(_uh), &_uh);
-	if (uh && unlikely(READ_ONCE(((struct kh_net *)priv)->nr_binds))) {
-		struct kh_endpoint from = {};
-
-		from.addr6.sin6_family = AF_INET6;
-		from.addr6.sin6_addr = ipv6_hdr(skb)->saddr;
-		from.addr6.sin6_port = uh->source;
-		if (kh_bday_in(priv, skb, uoff, NFPROTO_IPV6, uh->dest, &from))
-			uh = skb_header_pointer(skb, uoff, sizeof(_uh), &_uh);
-	}
-	if (!uh || port_slot(priv, uh->dest) < 0)
+	if (!uh || port_slot(kn, uh->source) < 0)
 		return NF_ACCEPT;
-	if (unlikely(READ_ONCE(((struct kh_net *)priv)->nr_starts))) {
-		struct kh_endpoint from = {};
-
-		from.addr6.sin6_family = AF_INET6;
-		from.addr6.sin6_addr = ipv6_hdr(skb)->saddr;
-		from.addr6.sin6_port = uh->source;
-		kh_start_rx(priv, uh->dest, &from);
-	}
-	return rx(priv, skb, uoff, state, NFPROTO_IPV6);
+	kh_skb_endpoint(skb, uh, false, &to);
+	if (READ_ONCE(kn->nr_starts))
+		kh_start_tx(kn, skb, uh->source, &to);
+	if (READ_ONCE(kn->nr_binds))
+		kh_bday_out(kn, skb, uoff, pf, uh->source, &to);
+	return NF_ACCEPT;
 }
 
 /*
@@ -171,54 +186,25 @@ static unsigned int kh_out4(void *priv, struct sk_buff *skb,
 			    const struct nf_hook_state *state)
 {
 	struct kh_net *kn = priv;
-	struct kh_endpoint to = {};
-	unsigned int uoff;
-	struct udphdr _uh;
-	const struct udphdr *uh;
 
 	if (likely(!READ_ONCE(kn->nr_starts) && !READ_ONCE(kn->nr_binds)) ||
 	    ip_hdr(skb)->protocol != IPPROTO_UDP)
 		return NF_ACCEPT;
-	uoff = skb_network_offset(skb) + ip_hdrlen(skb);
-	uh = skb_header_pointer(skb, uoff, sizeof(_uh), &_uh);
-	if (!uh || port_slot(kn, uh->source) < 0)
-		return NF_ACCEPT;
-	if (READ_ONCE(kn->nr_starts))
-		kh_start_tx4(kn, skb, uh->source, uh->dest);
-	if (READ_ONCE(kn->nr_binds)) {
-		to.addr4.sin_family = AF_INET;
-		to.addr4.sin_addr.s_addr = ip_hdr(skb)->daddr;
-		to.addr4.sin_port = uh->dest;
-		kh_bday_out(kn, skb, uoff, NFPROTO_IPV4, uh->source, &to);
-	}
-	return NF_ACCEPT;
+	return hook_out(kn, skb, skb_network_offset(skb) + ip_hdrlen(skb),
+			NFPROTO_IPV4);
 }
 
 static unsigned int kh_out6(void *priv, struct sk_buff *skb,
 			    const struct nf_hook_state *state)
 {
 	struct kh_net *kn = priv;
-	struct kh_endpoint to = {};
-	unsigned int uoff;
-	struct udphdr _uh;
-	const struct udphdr *uh;
 
 	if (likely(!READ_ONCE(kn->nr_starts) && !READ_ONCE(kn->nr_binds)) ||
 	    ipv6_hdr(skb)->nexthdr != IPPROTO_UDP)
 		return NF_ACCEPT;
-	uoff = skb_network_offset(skb) + sizeof(struct ipv6hdr);
-	uh = skb_header_pointer(skb, uoff, sizeof(_uh), &_uh);
-	if (!uh || port_slot(kn, uh->source) < 0)
-		return NF_ACCEPT;
-	if (READ_ONCE(kn->nr_starts))
-		kh_start_tx6(kn, skb, uh->source, uh->dest);
-	if (READ_ONCE(kn->nr_binds)) {
-		to.addr6.sin6_family = AF_INET6;
-		to.addr6.sin6_addr = ipv6_hdr(skb)->daddr;
-		to.addr6.sin6_port = uh->dest;
-		kh_bday_out(kn, skb, uoff, NFPROTO_IPV6, uh->source, &to);
-	}
-	return NF_ACCEPT;
+	return hook_out(kn, skb,
+			skb_network_offset(skb) + sizeof(struct ipv6hdr),
+			NFPROTO_IPV6);
 }
 
 void kh_hook_init(struct kh_net *kn)

@@ -208,7 +208,7 @@ struct kh_net {
 	/* Birthday probing: see bday.c. */
 	struct mutex bday_mutex;	/* starts and ends */
 	spinlock_t bday_lock;		/* the slots, taken in BH */
-	struct kh_bday *bdays[KH_MAX_BDAYS];
+	struct kh_bday __rcu *bdays[KH_MAX_BDAYS];	/* the hooks: RCU */
 	int nr_binds;			/* found sprays: read by the hooks */
 
 	/* The records: allocated with the first one, then kept. */
@@ -234,6 +234,7 @@ struct kh_net {
 #define kh_stat_inc(kn, stat) this_cpu_inc((kn)->stats->v[stat])
 
 struct netlink_callback;
+struct udphdr;
 
 struct kh_net *kh_net(struct net *net);
 u64 kh_stat_read(struct kh_net *kn, enum kh_stat stat);
@@ -248,6 +249,8 @@ bool kh_hook_has_key(struct kh_net *kn, __be16 port);
 void kh_hook_set_nat(struct kh_net *kn, __be16 port, u8 nat);
 u8 kh_hook_nat(struct kh_net *kn, __be16 port);
 const struct kh_key *kh_hook_key(struct kh_net *kn, __be16 port);
+void kh_skb_endpoint(const struct sk_buff *skb, const struct udphdr *uh,
+		     bool src, struct kh_endpoint *ep);
 void kh_hook_init(struct kh_net *kn);
 void kh_hook_exit(struct kh_net *kn);
 
@@ -256,10 +259,8 @@ int kh_start_add(struct kh_net *kn, __be16 lport, const struct kh_endpoint *to,
 		 u8 ttl, u32 hold_ms);
 void kh_start_rx(struct kh_net *kn, __be16 lport,
 		 const struct kh_endpoint *from);
-void kh_start_tx4(struct kh_net *kn, struct sk_buff *skb, __be16 sport,
-		  __be16 dport);
-void kh_start_tx6(struct kh_net *kn, struct sk_buff *skb, __be16 sport,
-		  __be16 dport);
+void kh_start_tx(struct kh_net *kn, struct sk_buff *skb, __be16 sport,
+		 const struct kh_endpoint *to);
 void kh_start_flush(struct kh_net *kn);
 
 /* relay.c */

@@ -352,7 +352,7 @@ unsigned int kh_relay_rx(struct kh_net *kn, struct sk_buff *skb,
 	u8 buf[WG_INITIATION_LEN];
 	const struct udphdr *uh;
 	struct kh_flow out = {};
-	struct kh_endpoint from = {};
+	struct kh_endpoint from;
 	const u8 *msg;
 	u32 len, ulen;
 	int verdict;
@@ -392,15 +392,7 @@ unsigned int kh_relay_rx(struct kh_net *kn, struct sk_buff *skb,
 	}
 
 	out.lport = uh->dest;
-	if (pf == NFPROTO_IPV4) {
-		from.addr4.sin_family = AF_INET;
-		from.addr4.sin_addr.s_addr = ip_hdr(skb)->saddr;
-		from.addr4.sin_port = uh->source;
-	} else {
-		from.addr6.sin6_family = AF_INET6;
-		from.addr6.sin6_addr = ipv6_hdr(skb)->saddr;
-		from.addr6.sin6_port = uh->source;
-	}
+	kh_skb_endpoint(skb, uh, true, &from);
 
 	spin_lock_bh(&kn->relay_lock);
 	if (msg[0] == WG_INITIATION)

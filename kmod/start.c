@@ -99,43 +99,31 @@ static u8 start_ttl(struct kh_net *kn, __be16 lport,
 	return ttl;
 }
 
-void kh_start_tx4(struct kh_net *kn, struct sk_buff *skb, __be16 sport,
-		  __be16 dport)
+/* A packet from @sport to @to leaves: clamp its TTL while a start holds. */
+void kh_start_tx(struct kh_net *kn, struct sk_buff *skb, __be16 sport,
+		 const struct kh_endpoint *to)
 {
-	struct kh_endpoint to = {};
-	struct iphdr *iph = ip_hdr(skb);
-	u8 ttl;
+	unsigned int nhoff = skb_network_offset(skb);
+	u8 ttl = start_ttl(kn, sport, to);
 
-	to.addr4.sin_family = AF_INET;
-	to.addr4.sin_addr.s_addr = iph->daddr;
-	to.addr4.sin_port = dport;
-	ttl = start_ttl(kn, sport, &to);
-	if (!ttl || iph->ttl <= ttl)
+	if (!ttl)
 		return;
-	if (skb_ensure_writable(skb, skb_network_offset(skb) + sizeof(*iph)))
-		return;
-	iph = ip_hdr(skb);
-	csum_replace2(&iph->check, htons(iph->ttl << 8), htons(ttl << 8));
-	iph->ttl = ttl;
-	kh_stat_inc(kn, KH_STAT_START_CLAMPED);
-}
+	if (to->addr.sa_family == AF_INET) {
+		struct iphdr *iph = ip_hdr(skb);
 
-void kh_start_tx6(struct kh_net *kn, struct sk_buff *skb, __be16 sport,
-		  __be16 dport)
-{
-	struct kh_endpoint to = {};
-	struct ipv6hdr *ip6h = ipv6_hdr(skb);
-	u8 ttl;
-
-	to.addr6.sin6_family = AF_INET6;
-	to.addr6.sin6_addr = ip6h->daddr;
-	to.addr6.sin6_port = dport;
-	ttl = start_ttl(kn, sport, &to);
-	if (!ttl || ip6h->hop_limit <= ttl)
-		return;
-	if (skb_ensure_writable(skb, skb_network_offset(skb) + sizeof(*ip6h)))
-		return;
-	ipv6_hdr(skb)->hop_limit = ttl;
+		if (iph->ttl <= ttl ||
+		    skb_ensure_writable(skb, nhoff + sizeof(*iph)))
+			return;
+		iph = ip_hdr(skb);
+		csum_replace2(&iph->check, htons(iph->ttl << 8),
+			      htons(ttl << 8));
+		iph->ttl = ttl;
+	} else {
+		if (ipv6_hdr(skb)->hop_limit <= ttl ||
+		    skb_ensure_writable(skb, nhoff + sizeof(struct ipv6hdr)))
+			return;
+		ipv6_hdr(skb)->hop_limit = ttl;
+	}
 	kh_stat_inc(kn, KH_STAT_START_CLAMPED);
 }
 
