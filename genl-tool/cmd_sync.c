@@ -1259,12 +1259,10 @@ static void go_birthday(struct sync *s, struct path *pa, bool in_round)
 		return;
 	}
 	/*
-	 * A safe start ends here: the pair is open both ways, and no
-	 * colliding entry can come of it.  Our hold goes, and a packet from
-	 * us ends the peer's.
+	 * A safe start ends here: the pair is open both ways.  Our module
+	 * ended our hold when it found the pair; a packet from us ends the
+	 * peer's.
 	 */
-	if (pa->bday == KH_BDAY_SPRAY && s->start_ttl)
-		kh_start(&s->nl, s->dev->listen_port, ep, s->start_ttl, 1);
 	kh_probe(&s->nl, s->dev->listen_port, ep, nonce);
 	memcpy(ch.key, p->public_key, KH_KEY_LEN);
 	ch.old_ep = p->endpoint;

@@ -315,6 +315,13 @@ static void bday_work(struct work_struct *work)
 	if (state != KH_BDAY_RUNNING) {
 		/* Found: the bound socket stays, to keep its port ours. */
 		close_socks(b, state == KH_BDAY_FAILED);
+		/*
+		 * And a safe start toward the peer is over: the pair is open
+		 * both ways, so no colliding entry can come of WireGuard's
+		 * packets, which a held TTL would keep from arriving.
+		 */
+		if (state == KH_BDAY_FOUND && b->mode == KH_BDAY_SPRAY)
+			kh_start_rx(kn, b->lport, &b->target);
 		return;
 	}
 	due = min_t(u64, b->count, (u64)b->rate * elapsed / 1000 + 1);

@@ -65,7 +65,10 @@ int kh_start_add(struct kh_net *kn, __be16 lport, const struct kh_endpoint *to,
 	return ret;
 }
 
-/* A packet from @from arrived on @lport: a start toward it is over. */
+/*
+ * A packet from @from arrived on @lport (or a birthday pair with it was
+ * found): a start toward it is over.
+ */
 void kh_start_rx(struct kh_net *kn, __be16 lport,
 		 const struct kh_endpoint *from)
 {
