@@ -451,8 +451,8 @@ int kh_bday_start(struct kh_net *kn, const struct kh_bday_ask *ask)
 }
 
 /*
- * End @peer's session on @lport (every session of @lport if @peer is NULL,
- * every one if @lport is 0 too).
+ * End @peer's session on @lport: on every port if @lport is 0, every peer's
+ * if @peer is NULL.
  */
 static int end(struct kh_net *kn, __be16 lport, const u8 *peer)
 {

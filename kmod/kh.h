@@ -269,6 +269,7 @@ bool kh_relay_grant(struct kh_net *kn, const struct kh_flow *flow,
 		    const u8 *who, const u8 *peer);
 void kh_relay_end(struct kh_net *kn, __be16 lport, const u8 *who,
 		  const u8 *peer);
+void kh_relay_forget(struct kh_net *kn, const u8 *key);
 void kh_relay_flush(struct kh_net *kn);
 u32 kh_relay_rate(struct kh_net *kn);
 void kh_relay_set_rate(struct kh_net *kn, u32 rate);

@@ -249,6 +249,9 @@ int kh_records_del(struct kh_net *kn, const u8 *key)
 		return -ENOENT;
 	kh_netlink_peer_event(kn, KH_EVENT_REMOVED, rec);
 	kmem_cache_free(record_cache, rec);
+	/* As for a flush: what stood on the record goes with it. */
+	kh_relay_forget(kn, key);
+	kh_bday_end(kn, 0, key);
 	return 0;
 }
 

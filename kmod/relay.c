@@ -180,6 +180,22 @@ void kh_relay_end(struct kh_net *kn, __be16 lport, const u8 *who,
 	spin_unlock_bh(&kn->relay_lock);
 }
 
+/* @key's record is gone: so is every relay to or from its peer. */
+void kh_relay_forget(struct kh_net *kn, const u8 *key)
+{
+	int i;
+
+	spin_lock_bh(&kn->relay_lock);
+	for (i = 0; i < KH_MAX_GRANTS; i++) {
+		struct kh_relay_grant *g = &kn->grants[i];
+
+		if (g->lport && (!memcmp(g->who, key, KH_KEY_LEN) ||
+				 !memcmp(g->peer, key, KH_KEY_LEN)))
+			grant_free(kn, g);
+	}
+	spin_unlock_bh(&kn->relay_lock);
+}
+
 void kh_relay_flush(struct kh_net *kn)
 {
 	spin_lock_bh(&kn->relay_lock);

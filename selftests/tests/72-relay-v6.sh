@@ -4,7 +4,8 @@
 # over IPv6 only, and the WAN router drops whatever the two NATs send each
 # other: no direct path.  Both run "khctl peers sync --watch"; they must
 # get relayed through R's IPv6 endpoint, ping each other, and R's counters
-# must show the relayed packets.  Then the block goes and both go direct.
+# must show the relayed packets.  R deletes B's record: the relay ends at
+# once.  Then the block goes and both go direct.
 # kh-timeout: 200
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
@@ -56,6 +57,28 @@ ns b ping -c 3 -i 0.2 -W 1 198.51.100.130 >/dev/null ||
 relayed=$(kh_status r .counters.relay_packets)
 [ "$relayed" -ge 4 ] || fail "R counts $relayed relayed packets, expected >= 4"
 echo "relayed over IPv6 through $R6: $relayed packets"
+
+# R forgets B (khctl peers delete): the relay between A and B ends with the
+# record at once, not when its grants run out.  The syncs stop first, so
+# that nothing tells R of B again; started again, they bring the relay back.
+kill "$pid_a" "$pid_b"
+wait "$pid_a" "$pid_b" 2>/dev/null
+kh r peers delete "$(wg_pub b wg0)" >/dev/null
+before=$(kh_status r .counters.relay_packets)
+if ns a ping -c 3 -i 0.3 -W 1 198.51.100.131 >/dev/null; then
+	fail "R deleted B's record, yet it still relays between A and B"
+fi
+echo "B's record deleted on R: relay ended ($(( $(kh_status r .counters.relay_packets) - before )) packets relayed since)"
+for n in a b; do
+	ns "$n" "$KHCTL" peers sync wg0 --watch --interval "$INTERVAL" -j \
+		>>"$KH_TMP/$n.log" 2>&1 &
+	eval "pid_$n=$!"
+done
+wait_for "both_at '$R6' && ns a ping -c 1 -W 1 198.51.100.131" 30 || {
+	show_state
+	fail "syncs started again: no relay through $R6 again"
+}
+echo "syncs started again: relayed through $R6 again"
 
 # The block goes: the next rounds find the direct path.
 ns wan nft delete table inet block
