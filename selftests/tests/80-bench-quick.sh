@@ -23,7 +23,8 @@ out=$(bash "$KH_REPO/selftests/bench-guest.sh" --quick "$loadgen" 2>"$KH_TMP/ben
 }
 echo "$out"
 
-num='[0-9][0-9.e+]*'
+# A figure may come out below zero: a slab delta of a quick run is noise.
+num='-?[0-9][0-9.e+-]*'
 # row TITLE-PREFIX BASELINE(yes|no)
 row() {
 	local line
