@@ -61,8 +61,14 @@ echo "relayed over IPv6 through $R6: $relayed packets"
 # R forgets B (khctl peers delete): the relay between A and B ends with the
 # record at once, not when its grants run out.  The syncs stop first, so
 # that nothing tells R of B again.
-kill "$pid_a" "$pid_b"
+# $pid_a is the subshell of "ns a ...": killing it leaves khctl running.
+for n in a b; do
+	ns_kill_all "$(ns_name "$n")"
+done
 wait "$pid_a" "$pid_b" 2>/dev/null || true
+if pgrep -f "$KHCTL peers sync" >/dev/null; then
+	fail "the syncs did not stop"
+fi
 kh r peers delete "$(wg_pub b wg0)" >/dev/null
 before=$(kh_status r .counters.relay_packets)
 if ns a ping -c 3 -i 0.3 -W 1 198.51.100.131 >/dev/null; then
