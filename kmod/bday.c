@@ -506,17 +506,21 @@ static bool rewrite(struct kh_net *kn, struct sk_buff *skb, unsigned int uoff,
 }
 
 /*
- * The other port of a found spray's pair with @peer: for a datagram leaving
- * watched port @port (@out), the socket's port; for one arriving at the
- * socket's port, the watched port.  0: none.  From the hooks, under RCU and
- * without the lock: a session's target and lport never change, its bound
- * port is set once, and it is freed a grace period after it left its slot.
- * A packet that races a session's end may still be rewritten, as one that
- * races its start may not be.
+ * The other port of a found spray's pair with the far end of @skb (header
+ * @uh): for a datagram leaving the watched port (@out), the socket's port;
+ * for one arriving at the socket's port, the watched port.  0: none.  From
+ * the hooks, under RCU and without the lock: a session's target and lport
+ * never change, its bound port is set once, and it is freed a grace period
+ * after it left its slot.  A packet that races a session's end may still be
+ * rewritten, as one that races its start may not be.  The far end is only
+ * built once a port matches.
  */
-static __be16 pair_port(struct kh_net *kn, bool out, __be16 port,
-			const struct kh_endpoint *peer)
+static __be16 pair_port(struct kh_net *kn, bool out, const struct sk_buff *skb,
+			const struct udphdr *uh)
 {
+	__be16 port = out ? uh->source : uh->dest;
+	struct kh_endpoint peer;
+	bool have_peer = false;
 	int i;
 
 	for (i = 0; i < KH_MAX_BDAYS; i++) {
@@ -526,27 +530,32 @@ static __be16 pair_port(struct kh_net *kn, bool out, __be16 port,
 		if (!b)
 			continue;
 		bound = READ_ONCE(b->bound);
-		if (bound && (out ? b->lport : bound) == port &&
-		    kh_endpoint_eq(&b->target, peer))
+		if (!bound || (out ? b->lport : bound) != port)
+			continue;
+		if (!have_peer) {
+			kh_skb_endpoint(skb, uh, !out, &peer);
+			have_peer = true;
+		}
+		if (kh_endpoint_eq(&b->target, &peer))
 			return out ? bound : b->lport;
 	}
 	return 0;
 }
 
-/* Leaving @sport for @to: true if rewritten to leave from the pair's port. */
+/* Leaving a watched port: true if rewritten to leave from the pair's port. */
 bool kh_bday_out(struct kh_net *kn, struct sk_buff *skb, unsigned int uoff,
-		 u8 pf, __be16 sport, const struct kh_endpoint *to)
+		 u8 pf, const struct udphdr *uh)
 {
-	__be16 port = pair_port(kn, true, sport, to);
+	__be16 port = pair_port(kn, true, skb, uh);
 
 	return port && rewrite(kn, skb, uoff, pf, true, port);
 }
 
-/* Arriving from @from at @dport: true if rewritten to the watched port. */
+/* Arriving: true if rewritten to arrive at the watched port. */
 bool kh_bday_in(struct kh_net *kn, struct sk_buff *skb, unsigned int uoff,
-		u8 pf, __be16 dport, const struct kh_endpoint *from)
+		u8 pf, const struct udphdr *uh)
 {
-	__be16 port = pair_port(kn, false, dport, from);
+	__be16 port = pair_port(kn, false, skb, uh);
 
 	return port && rewrite(kn, skb, uoff, pf, false, port);
 }

@@ -123,8 +123,7 @@ static unsigned int hook_in(struct kh_net *kn, struct sk_buff *skb,
 		return NF_ACCEPT;
 	/* Before the port check: it may be for a birthday pair's socket. */
 	if (unlikely(READ_ONCE(kn->nr_binds))) {
-		kh_skb_endpoint(skb, uh, true, &from);
-		if (kh_bday_in(kn, skb, uoff, pf, uh->dest, &from)) {
+		if (kh_bday_in(kn, skb, uoff, pf, uh)) {
 			uh = skb_header_pointer(skb, uoff, sizeof(_uh), &_uh);
 			if (!uh)
 				return NF_ACCEPT;
@@ -170,11 +169,12 @@ static unsigned int hook_out(struct kh_net *kn, struct sk_buff *skb,
 	uh = skb_header_pointer(skb, uoff, sizeof(_uh), &_uh);
 	if (!uh || port_slot(kn, uh->source) < 0)
 		return NF_ACCEPT;
-	kh_skb_endpoint(skb, uh, false, &to);
-	if (READ_ONCE(kn->nr_starts))
+	if (READ_ONCE(kn->nr_starts)) {
+		kh_skb_endpoint(skb, uh, false, &to);
 		kh_start_tx(kn, skb, uh->source, &to);
+	}
 	if (READ_ONCE(kn->nr_binds))
-		kh_bday_out(kn, skb, uoff, pf, uh->source, &to);
+		kh_bday_out(kn, skb, uoff, pf, uh);
 	return NF_ACCEPT;
 }
 

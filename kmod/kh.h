@@ -296,9 +296,9 @@ void kh_bday_flush(struct kh_net *kn, __be16 lport);
 void kh_bday_rx(struct kh_net *kn, const struct kh_flow *flow,
 		const struct kh_probe_msg *msg);
 bool kh_bday_out(struct kh_net *kn, struct sk_buff *skb, unsigned int uoff,
-		 u8 pf, __be16 sport, const struct kh_endpoint *to);
+		 u8 pf, const struct udphdr *uh);
 bool kh_bday_in(struct kh_net *kn, struct sk_buff *skb, unsigned int uoff,
-		u8 pf, __be16 dport, const struct kh_endpoint *from);
+		u8 pf, const struct udphdr *uh);
 int kh_bday_dump(struct kh_net *kn, struct sk_buff *skb,
 		 struct netlink_callback *cb);
 
