@@ -69,6 +69,23 @@ bool apply_restart(int64_t handshake_ms, int64_t now_ms, size_t n_allowedips)
 }
 
 /*
+ * Does a direct path, set at @since_ms, work for WireGuard?  A module's
+ * answer to a probe says only that the module's packets cross: a held TTL,
+ * a stale connection tracking entry or a firewall that passes probes may
+ * still stop WireGuard's.  So: a handshake completed since, or bytes
+ * received since (a live session moved over needs no new handshake), and
+ * WireGuard's endpoint not a relay (it follows the source of what it
+ * authenticates last).
+ */
+bool apply_direct_works(int64_t since_ms, int64_t handshake_ms,
+			bool received, bool at_relay)
+{
+	if (at_relay)
+		return false;
+	return received || (handshake_ms > 0 && handshake_ms >= since_ms);
+}
+
+/*
  * A punch: a probe from DEV's port to the peer's new endpoint, answer or
  * not.  It opens our own NAT toward the peer, so that the handshake the
  * peer sends gets in.  Only a nuisance when it fails.

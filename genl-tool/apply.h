@@ -51,6 +51,14 @@ enum apply_start {
  */
 #define APPLY_DEFAULT_RELAY_AFTER_MS	3000
 
+/*
+ * A direct path counts only once WireGuard itself shows that it works
+ * (apply_direct_works()); one that does not within APPLY_CONFIRM_MS of
+ * being set is relayed.  The bound lets one handshake initiation be lost
+ * and WireGuard retry it (its REKEY_TIMEOUT, 5 s, plus jitter up to 1/3 s).
+ */
+#define APPLY_CONFIRM_MS		6500
+
 enum apply_path {
 	APPLY_PATH_DIRECT,	/* the record's endpoint */
 	APPLY_PATH_RELAYED,	/* through the reflector in new_ep */
@@ -79,6 +87,8 @@ int apply_record(struct khnl *nl, const struct wg_device *dev,
 		 struct wg_peer *peer, const struct kh_record *rec,
 		 int64_t now_ms, bool punch_too, uint8_t start_ttl,
 		 struct change *ch);
+bool apply_direct_works(int64_t since_ms, int64_t handshake_ms,
+			bool received, bool at_relay);
 int64_t realtime_ms(void);
 
 #endif

@@ -35,6 +35,7 @@
 #define MAX_RELAY_AFTER_MS	600000
 #define DEFAULT_BDAY_MS		20000
 #define BDAY_POLL_MS		100	/* how often sessions are looked at */
+#define CONFIRM_POLL_MS		200	/* how often WireGuard is read */
 #define DEFAULT_INTERVAL_S	25
 #define MAX_INTERVAL_S		86400
 /*
@@ -96,6 +97,11 @@ struct path {
 	uint8_t bday;			/* enum kh_bday_mode; 0: none */
 	bool bday_done;
 	struct sockaddr_storage bday_at; /* found: the peer's endpoint */
+	/* set direct, until WireGuard shows it works: confirm_paths() */
+	bool confirm;
+	struct sockaddr_storage direct;	/* the endpoint set */
+	int64_t since_ms;		/* when, wall clock */
+	uint64_t rx_bytes;		/* WireGuard's count before */
 };
 
 struct sync {
@@ -1208,6 +1214,95 @@ static void go_relayed(struct sync *s, struct path *pa, bool in_round)
 }
 
 /*
+ * pa's path is set direct (to @ep) as of @since_ms: it counts once
+ * WireGuard shows it works, so make WireGuard start a handshake now, as
+ * traffic would (an idle peer would otherwise never try).  @q is the peer
+ * as read before the path was set.
+ */
+static void expect_wg(struct sync *s, struct path *pa,
+		      const struct sockaddr_storage *ep, int64_t since_ms,
+		      const struct wg_peer *q)
+{
+	const struct wg_peer *p = &s->dev->peers[pa->peer];
+	char key[KEY_B64_LEN + 1];
+	int ret;
+
+	pa->confirm = true;
+	pa->direct = *ep;
+	pa->since_ms = since_ms;
+	pa->rx_bytes = q ? q->rx_bytes : p->rx_bytes;
+	ret = wg_nudge_peer(&s->nl, s->dev->ifindex, q ? q : p);
+	if (ret) {
+		key_to_base64(key, p->public_key);
+		khnl_perror(&s->nl, ret, "%s: starting a handshake with %s",
+			    s->name, key);
+	}
+}
+
+/* WireGuard's own word on pa's direct path (apply_direct_works()). */
+static bool path_works(const struct sync *s, const struct path *pa,
+		       const struct wg_peer *q)
+{
+	bool at_relay = !sockaddr_same(&q->endpoint, &pa->direct) &&
+			reflector_at(s, &q->endpoint) >= 0;
+
+	return apply_direct_works(pa->since_ms, q->last_handshake_ms,
+				  q->rx_bytes > pa->rx_bytes, at_relay);
+}
+
+static int to_relay(struct sync *s, struct path *pa);
+
+/*
+ * Wait, reading events meanwhile, until WireGuard shows that each path set
+ * direct works, or APPLY_CONFIRM_MS after it was set.  One that does not
+ * goes to the relay, whatever stopped it.  Returns how many do.
+ */
+static size_t confirm_paths(struct sync *s)
+{
+	uint64_t now, next;
+	struct wg_device *dev;
+	char key[KEY_B64_LEN + 1];
+	size_t i, left, n_relay = 0;
+	int64_t wall;
+
+	while (!s->stop) {
+		now = now_us();
+		next = now + CONFIRM_POLL_MS * 1000;
+		if (open_device(&s->nl, s->name, DEV_NEED_PORT, &dev))
+			break;
+		wall = realtime_ms();
+		left = 0;
+		for (i = 0; i < s->n_paths; i++) {
+			struct path *pa = &s->paths[i];
+			const struct wg_peer *q;
+
+			if (!pa->confirm)
+				continue;
+			q = wg_find_peer(dev, s->dev->peers[pa->peer].public_key);
+			if (!q || path_works(s, pa, q))
+				pa->confirm = false;
+			else if (wall - pa->since_ms < APPLY_CONFIRM_MS)
+				left++;
+		}
+		wg_device_free(dev);
+		if (!left || take_events(s, next, now))
+			break;
+	}
+	for (i = 0; i < s->n_paths && !s->stop; i++) {
+		struct path *pa = &s->paths[i];
+
+		if (!pa->confirm)
+			continue;
+		pa->confirm = false;
+		key_to_base64(key, s->dev->peers[pa->peer].public_key);
+		kh_err("%s: %s: no WireGuard handshake over the direct path within %u ms",
+		       s->name, key, APPLY_CONFIRM_MS);
+		n_relay += to_relay(s, pa);
+	}
+	return n_relay;
+}
+
+/*
  * Birthday probing, when exactly one side's mapping varies by destination
  * (ours as this round found, the peer's as its record says): the side
  * that varies sprays, the other probes.  0: not for this path.
@@ -1232,8 +1327,11 @@ static uint8_t bday_mode(struct sync *s, struct path *pa)
 	return 0;
 }
 
-/* Birthday probing found a pair for pa: WireGuard's endpoint becomes it. */
-static void go_birthday(struct sync *s, struct path *pa, bool in_round)
+/*
+ * Birthday probing found a pair for pa: WireGuard's endpoint becomes it.
+ * False when WireGuard refused (printed).
+ */
+static bool go_birthday(struct sync *s, struct path *pa, bool in_round)
 {
 	struct wg_peer *p = &s->dev->peers[pa->peer];
 	uint8_t nonce[KH_NONCE_LEN];
@@ -1256,7 +1354,7 @@ static void go_birthday(struct sync *s, struct path *pa, bool in_round)
 	if (ret) {
 		khnl_perror(&s->nl, ret, "%s: setting %s's birthday pair",
 			    s->name, key);
-		return;
+		return false;
 	}
 	/*
 	 * A safe start ends here: the pair is open both ways.  Our module
@@ -1272,6 +1370,7 @@ static void go_birthday(struct sync *s, struct path *pa, bool in_round)
 	ch.path = APPLY_PATH_BIRTHDAY;
 	p->endpoint = *ep;
 	say_change(s, &ch, in_round);
+	return true;
 }
 
 /* Read the module's sessions into s->bdays. */
@@ -1292,7 +1391,8 @@ static int read_bdays(struct sync *s)
  * meanwhile, until each found its pair or ran out of time.  A found one
  * gets its pair; the others are left to the relay.
  */
-static void run_birthdays(struct sync *s, bool in_round)
+static void run_birthdays(struct sync *s, bool in_round,
+			  const struct wg_device *now_dev)
 {
 	uint64_t now = now_us(), next = now, deadline;
 	char key[KEY_B64_LEN + 1];
@@ -1352,13 +1452,24 @@ static void run_birthdays(struct sync *s, bool in_round)
 		    take_events(s, next < deadline ? next : deadline, now))
 			break;
 	}
-	for (i = 0; i < s->n_paths; i++)
-		if (s->paths[i].bday && s->paths[i].bday_at.ss_family)
-			go_birthday(s, &s->paths[i], in_round);
+	for (i = 0; i < s->n_paths; i++) {
+		struct path *pa = &s->paths[i];
+		const struct wg_peer *q;
+		int64_t since = realtime_ms();
+
+		if (!pa->bday || !pa->bday_at.ss_family)
+			continue;
+		q = now_dev ? wg_find_peer(now_dev,
+					   s->dev->peers[pa->peer].public_key) :
+			      NULL;
+		if (go_birthday(s, pa, in_round))
+			expect_wg(s, pa, &s->dev->peers[pa->peer].endpoint,
+				  since, q);
+	}
 }
 
 /* pa gets no direct path: relay it, if a reflector can. */
-static bool to_relay(struct sync *s, struct path *pa)
+static int to_relay(struct sync *s, struct path *pa)
 {
 	char key[KEY_B64_LEN + 1];
 
@@ -1367,10 +1478,10 @@ static bool to_relay(struct sync *s, struct path *pa)
 		key_to_base64(key, s->dev->peers[pa->peer].public_key);
 		kh_err("%s: %s: no direct path, and no reflector to relay through",
 		       s->name, key);
-		return false;
+		return 0;
 	}
 	pa->want_relay = true;
-	return true;
+	return 1;
 }
 
 /*
@@ -1436,27 +1547,37 @@ static int check_paths(struct sync *s, const struct kh_record *keys,
 		for (i = 0; i < s->n_paths && !s->stop; i++) {
 			struct path *pa = &s->paths[i];
 			const struct wg_peer *q;
+			int64_t since = pa->relay >= 0 ? realtime_ms() : now;
 
+			q = now_dev ? wg_find_peer(now_dev,
+						   dev->peers[pa->peer].public_key) :
+				      NULL;
+			/*
+			 * An answer is the module's word; WireGuard's must
+			 * follow.  A handshake since this check began counts
+			 * (apply set the endpoint before it), except for a
+			 * relayed path, which counts only from now on.
+			 */
 			if (pa->heard) {
 				heard_from(s, pa, in_round);
 				kick(s, pa, now_dev);
+				expect_wg(s, pa, &pa->rec.endpoint, since, q);
 				continue;
 			}
 			if (pa->answered && pa->relay >= 0) {
 				go_direct(s, pa, in_round);
+				expect_wg(s, pa, &pa->rec.endpoint, since, q);
 				continue;
 			}
 			if (pa->answered) {
 				kick(s, pa, now_dev);
+				expect_wg(s, pa, &pa->rec.endpoint, since, q);
 				continue;
 			}
 			/*
 			 * No module answered, yet WireGuard shook hands
 			 * meanwhile, not through a relay: that path works.
 			 */
-			q = now_dev ? wg_find_peer(now_dev,
-						   dev->peers[pa->peer].public_key) :
-				      NULL;
 			if (pa->relay < 0 && q && q->last_handshake_ms >= now &&
 			    !relayed(s, q, &pa->rec))
 				continue;
@@ -1466,14 +1587,16 @@ static int check_paths(struct sync *s, const struct kh_record *keys,
 			else
 				n_relay += to_relay(s, pa);
 		}
-		wg_device_free(now_dev);
 		if (n_bday && !s->stop) {
-			run_birthdays(s, in_round);
+			run_birthdays(s, in_round, now_dev);
 			for (i = 0; i < s->n_paths; i++)
 				if (s->paths[i].bday &&
 				    !s->paths[i].bday_at.ss_family)
 					n_relay += to_relay(s, &s->paths[i]);
 		}
+		wg_device_free(now_dev);
+		if (!s->stop)
+			n_relay += confirm_paths(s);
 		if (n_relay && !s->stop) {
 			wait_relays(s);
 			for (i = 0; i < s->n_paths; i++)

@@ -28,6 +28,7 @@ static struct nla_policy peer_policy[WGPEER_A_MAX + 1] = {
 	[WGPEER_A_PRESHARED_KEY] = { .minlen = WG_KEY_LEN, .maxlen = WG_KEY_LEN },
 	[WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL] = { .type = NLA_U16, .maxlen = 2 },
 	[WGPEER_A_ALLOWEDIPS]	= { .type = NLA_NESTED },
+	[WGPEER_A_RX_BYTES]	= { .type = NLA_U64, .minlen = 8 },
 };
 
 static struct nla_policy allowedip_policy[WGALLOWEDIP_A_MAX + 1] = {
@@ -132,6 +133,8 @@ static int parse_peer(struct wg_device *dev, struct nlattr *nest)
 		peer->last_handshake_ms = ts.tv_sec * 1000 +
 					  ts.tv_nsec / 1000000;
 	}
+	if (tb[WGPEER_A_RX_BYTES])
+		peer->rx_bytes = nla_get_u64(tb[WGPEER_A_RX_BYTES]);
 	if (tb[WGPEER_A_PRESHARED_KEY])
 		memcpy(peer->preshared_key, nla_data(tb[WGPEER_A_PRESHARED_KEY]),
 		       WG_KEY_LEN);
@@ -391,6 +394,59 @@ int wg_restart_peer(struct khnl *nl, uint32_t ifindex,
 	if (!nl->wg_family)
 		return -WG_ENOFAMILY;
 	msg = wg_restart_peer_msg(nl->wg_family, ifindex, peer, endpoint);
+	if (!msg)
+		return -ENOMEM;
+	return khnl_request(nl, msg, NULL, NULL);
+}
+
+/*
+ * One SET_DEVICE that makes WireGuard start a handshake with an idle peer
+ * now: the peer's persistent keepalive is set twice, to another value and
+ * back to its own (to 1 and back to 0 when it has none).  WireGuard sends a
+ * keepalive whenever the interval goes from 0 to something, and a keepalive
+ * without a session begins a handshake, which WireGuard then retries every
+ * 5 s as for any packet waiting.  Both nests carry WGPEER_F_UPDATE_ONLY: a
+ * peer removed meanwhile is not created again.
+ */
+struct nl_msg *wg_nudge_peer_msg(int family, uint32_t ifindex,
+				 const struct wg_peer *peer)
+{
+	uint16_t first = peer->keepalive_s ? 0 : 1;
+	uint16_t ka[2] = { first, peer->keepalive_s };
+	struct nlattr *peers, *p;
+	struct nl_msg *msg;
+	int i;
+
+	msg = khnl_msg(family, WG_CMD_SET_DEVICE, WG_GENL_VERSION, 0);
+	if (!msg)
+		return NULL;
+	if (nla_put_u32(msg, WGDEVICE_A_IFINDEX, ifindex) < 0 ||
+	    !(peers = nla_nest_start(msg, WGDEVICE_A_PEERS | NLA_F_NESTED)))
+		goto fail;
+	for (i = 0; i < 2; i++) {
+		if (!(p = nla_nest_start(msg, i | NLA_F_NESTED)) ||
+		    nla_put(msg, WGPEER_A_PUBLIC_KEY, WG_KEY_LEN,
+			    peer->public_key) < 0 ||
+		    nla_put_u32(msg, WGPEER_A_FLAGS, WGPEER_F_UPDATE_ONLY) < 0 ||
+		    nla_put_u16(msg, WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL,
+				ka[i]) < 0)
+			goto fail;
+		nla_nest_end(msg, p);
+	}
+	nla_nest_end(msg, peers);
+	return msg;
+fail:
+	nlmsg_free(msg);
+	return NULL;
+}
+
+int wg_nudge_peer(struct khnl *nl, uint32_t ifindex, const struct wg_peer *peer)
+{
+	struct nl_msg *msg;
+
+	if (!nl->wg_family)
+		return -WG_ENOFAMILY;
+	msg = wg_nudge_peer_msg(nl->wg_family, ifindex, peer);
 	if (!msg)
 		return -ENOMEM;
 	return khnl_request(nl, msg, NULL, NULL);

@@ -26,6 +26,7 @@ struct wg_peer {
 	uint8_t public_key[WG_KEY_LEN];
 	struct sockaddr_storage endpoint;	/* ss_family 0: none */
 	int64_t last_handshake_ms;		/* Unix time; 0: never */
+	uint64_t rx_bytes;			/* received from the peer */
 	uint8_t preshared_key[WG_KEY_LEN];
 	uint16_t keepalive_s;			/* 0: off */
 	struct wg_allowedip *allowedips;
@@ -61,10 +62,12 @@ int wg_set_endpoint(struct khnl *nl, uint32_t ifindex, const void *key,
 int wg_restart_peer(struct khnl *nl, uint32_t ifindex,
 		    const struct wg_peer *peer,
 		    const struct sockaddr_storage *endpoint);
+int wg_nudge_peer(struct khnl *nl, uint32_t ifindex,
+		  const struct wg_peer *peer);
 void wg_peers_free(struct wg_peer *peers, size_t n);
 
-/* The parser behind wg_get_device() and the messages of wg_set_endpoint()
- * and wg_restart_peer(), for the unit tests. */
+/* The parser behind wg_get_device() and the messages of wg_set_endpoint(),
+ * wg_restart_peer() and wg_nudge_peer(), for the unit tests. */
 int wg_parse_device(struct nl_msg *msg, void *arg);
 struct nl_msg *wg_set_endpoint_msg(int family, uint32_t ifindex,
 				   const void *key,
@@ -72,5 +75,7 @@ struct nl_msg *wg_set_endpoint_msg(int family, uint32_t ifindex,
 struct nl_msg *wg_restart_peer_msg(int family, uint32_t ifindex,
 				   const struct wg_peer *peer,
 				   const struct sockaddr_storage *endpoint);
+struct nl_msg *wg_nudge_peer_msg(int family, uint32_t ifindex,
+				 const struct wg_peer *peer);
 
 #endif

@@ -86,6 +86,24 @@ static void test_restart(struct tap *t)
 
 #define L KH_SOURCE_LEARNED
 
+static void test_direct_works(struct tap *t)
+{
+	const int64_t since = NOW - 2000;
+
+	tap_ok(t, !apply_direct_works(since, 0, false, false),
+	       "direct: probes answered, no handshake, nothing received: not yet");
+	tap_ok(t, !apply_direct_works(since, since - 1, false, false),
+	       "direct: a handshake from before the path was set does not count");
+	tap_ok(t, apply_direct_works(since, since, false, false),
+	       "direct: a handshake as the path was set counts");
+	tap_ok(t, apply_direct_works(since, NOW, false, false),
+	       "direct: a handshake since counts");
+	tap_ok(t, apply_direct_works(since, since - 60000, true, false),
+	       "direct: bytes received since count (a live session moved over)");
+	tap_ok(t, !apply_direct_works(since, NOW, true, true),
+	       "direct: not while WireGuard's endpoint is a relay");
+}
+
 static void test_start_role(struct tap *t)
 {
 	tap_ok(t, apply_start_role(true, 2, L, 0) == APPLY_START_HOLD,
@@ -203,6 +221,7 @@ int main(void)
 
 	test_decide(&t);
 	test_restart(&t);
+	test_direct_works(&t);
 	test_start_role(&t);
 	test_netcheck(&t);
 	test_ttl(&t);

@@ -407,6 +407,7 @@ static struct nl_msg *handshake_msg(int64_t sec, int64_t nsec, int len)
 	peer = nla_nest_start(msg, 0);
 	nla_put(msg, WGPEER_A_PUBLIC_KEY, sizeof(k), k);
 	put_handshake(msg, sec, nsec, len);
+	nla_put_u64(msg, WGPEER_A_RX_BYTES, 4242);
 	nla_nest_end(msg, peer);
 	nla_nest_end(msg, peers);
 	return msg;
@@ -426,8 +427,9 @@ static void test_wg_more(struct tap *t)
 	msg = handshake_msg(1700000000, 123456789, 16);
 	ret = wg_parse_device(msg, &dev);
 	tap_ok(t, !ret && dev.n_peers == 1 &&
-	       dev.peers[0].last_handshake_ms == 1700000000123LL,
-	       "wg: latest handshake in ms");
+	       dev.peers[0].last_handshake_ms == 1700000000123LL &&
+	       dev.peers[0].rx_bytes == 4242,
+	       "wg: latest handshake in ms, bytes received");
 	free(dev.peers);
 	nlmsg_free(msg);
 
@@ -500,6 +502,54 @@ static void test_wg_more(struct tap *t)
 		}
 	}
 	tap_ok(t, n == 1, "wg: set endpoint: exactly one peer");
+	nlmsg_free(msg);
+}
+
+/* The keepalives of a nudge's peer nests, in order; -1 where one is off. */
+static int nudge_keepalives(struct nl_msg *msg, const uint8_t *k,
+			    int ka[2])
+{
+	struct nlattr *tb[WGDEVICE_A_MAX + 1], *ptb[WGPEER_A_MAX + 1], *peer;
+	int rem, n = 0;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, WGDEVICE_A_MAX, NULL) ||
+	    genlmsg_hdr(nlmsg_hdr(msg))->cmd != WG_CMD_SET_DEVICE ||
+	    !tb[WGDEVICE_A_IFINDEX] || nla_get_u32(tb[WGDEVICE_A_IFINDEX]) != 7 ||
+	    !tb[WGDEVICE_A_PEERS])
+		return -1;
+	nla_for_each_nested(peer, tb[WGDEVICE_A_PEERS], rem) {
+		if (n == 2 || nla_parse_nested(ptb, WGPEER_A_MAX, peer, NULL) ||
+		    !(peer->nla_type & NLA_F_NESTED) ||
+		    !ptb[WGPEER_A_PUBLIC_KEY] ||
+		    memcmp(nla_data(ptb[WGPEER_A_PUBLIC_KEY]), k, WG_KEY_LEN) ||
+		    !ptb[WGPEER_A_FLAGS] ||
+		    nla_get_u32(ptb[WGPEER_A_FLAGS]) != WGPEER_F_UPDATE_ONLY ||
+		    ptb[WGPEER_A_ENDPOINT] || ptb[WGPEER_A_ALLOWEDIPS] ||
+		    !ptb[WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL])
+			return -1;
+		ka[n++] = nla_get_u16(ptb[WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL]);
+	}
+	return n;
+}
+
+static void test_wg_nudge(struct tap *t)
+{
+	struct wg_peer p = { 0 };
+	struct nl_msg *msg;
+	int ka[2] = { -1, -1 };
+
+	memset(p.public_key, 0x33, sizeof(p.public_key));
+	msg = wg_nudge_peer_msg(0x42, 7, &p);
+	tap_ok(t, msg && nudge_keepalives(msg, p.public_key, ka) == 2 &&
+	       ka[0] == 1 && ka[1] == 0,
+	       "wg: nudge without a keepalive: 1, then back to 0, update only");
+	nlmsg_free(msg);
+
+	p.keepalive_s = 25;
+	msg = wg_nudge_peer_msg(0x42, 7, &p);
+	tap_ok(t, msg && nudge_keepalives(msg, p.public_key, ka) == 2 &&
+	       ka[0] == 0 && ka[1] == 25,
+	       "wg: nudge with a keepalive of 25 s: 0, then back to 25");
 	nlmsg_free(msg);
 }
 
@@ -976,6 +1026,7 @@ int main(void)
 	test_wg_parse(&t);
 	test_kh_parse(&t);
 	test_wg_more(&t);
+	test_wg_nudge(&t);
 	test_wg_restart(&t);
 	test_kh_records(&t);
 	test_many(&t);
