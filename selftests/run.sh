@@ -29,7 +29,7 @@
 # 2400), KH_TEST_TIMEOUT (s, per VM test, 120; a test's own "# kh-timeout: N"
 # line may raise it),
 # KH_HOST_TEST_TIMEOUT (s, per host test, 1800), KH_VM_MEMORY (2G),
-# KH_VM_CPUS (2), KH_VM_JOBS (VMs at once, nproc / 2), KH_MATRIX (quick|full: rows of 68-nat-matrix), KH_MATRIX_KINDS (with full: only these NAT kinds), KH_KERNEL_ARGS (kernel command line, slub_debug=FZP), KH_BUILD
+# KH_VM_CPUS (2), KH_VM_JOBS (VMs at once, nproc / 2), KH_MATRIX (quick|full: rows of 68-nat-matrix), KH_MATRIX_KINDS (with full: only these NAT kinds), KH_MATRIX_RUNS (its rows N times), KH_KERNEL_ARGS (kernel command line, slub_debug=FZP), KH_BUILD
 # (where the modules are, build/), KHCTL (genl-tool/khctl).
 
 set -u
@@ -257,7 +257,8 @@ vm_start() {
 	decide_kvm "${kdir_img:-$kver}"
 	cmd=$(printf '%q=%q ' KH_REPO "$top" KH_BUILD "$build" KHCTL "$khctl" KH_FILTER "$filter" \
 		KH_KEEP_GOING "$keep_going" KH_TEST_TIMEOUT "$test_timeout" \
-		KH_MATRIX "${KH_MATRIX:-quick}" KH_MATRIX_KINDS "${KH_MATRIX_KINDS:-}")
+		KH_MATRIX "${KH_MATRIX:-quick}" KH_MATRIX_KINDS "${KH_MATRIX_KINDS:-}" \
+		KH_MATRIX_RUNS "${KH_MATRIX_RUNS:-1}")
 	cmd+="exec bash $(printf %q "$top/selftests/guest.sh")"
 
 	now_us >"$tmp/vm-$kver.t0"

@@ -13,6 +13,8 @@
 # filters by port; relayed through R for two symmetric NATs.  R2 is a second
 # reflector, so that a symmetric side finds out that it is one.  The suite
 # runs a subset; "make matrix" runs every pair (KH_MATRIX=full).
+# KH_MATRIX_RUNS=N (make matrix-repeat) runs the rows N times and says, per
+# row, how many runs left their expected path: a flaky row shows there.
 # kh-timeout: 900
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
@@ -95,15 +97,31 @@ rows() {
 natlab_world
 natlab_r2 a b
 kh r2 key set wg0 "$KH_TMP/mesh.key" >/dev/null
+runs=${KH_MATRIX_RUNS:-1}
+[[ $runs =~ ^[1-9][0-9]*$ ]] || fail "KH_MATRIX_RUNS must be a positive number, not '$runs'"
 bad=()
+declare -A off=()
+mapfile -t all_rows < <(rows)
 printf '%-6s %-6s %-5s %-8s %-11s %-6s %s\n' A B first path start ms Mbit/s \
 	>"$KH_TMP/table"
-while read -r ka kb first; do
-	run "$ka" "$kb" "$first"
-	want=$(expect "$ka" "$kb")
-	[ "$row_path" = "$want" ] ||
+for ((i = 1; i <= runs; i++)); do
+	[ "$runs" = 1 ] || echo "== run $i of $runs" >>"$KH_TMP/table"
+	for row in "${all_rows[@]}"; do
+		read -r ka kb first <<<"$row"
+		run "$ka" "$kb" "$first"
+		want=$(expect "$ka" "$kb")
+		[ "$row_path" = "$want" ] && continue
 		bad+=("$ka/$kb ($first first): $row_path, expected $want")
-done < <(rows)
+		off[$row]=$(( ${off[$row]:-0} + 1 ))
+	done
+done
 cat "$KH_TMP/table"
+if [ "$runs" -gt 1 ]; then
+	echo "runs off their expected path, of $runs per row:"
+	for row in "${all_rows[@]}"; do
+		printf '  %-22s %s of %s\n' "$row" "${off[$row]:-0}" "$runs"
+	done
+	echo "all rows: ${#bad[@]} of $(( runs * ${#all_rows[@]} )) runs off their path"
+fi
 [ ${#bad[@]} -eq 0 ] || fail "pairs off their expected path: $(printf '%s; ' "${bad[@]}")"
 echo "every pair on its expected path"
