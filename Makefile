@@ -9,6 +9,8 @@
 #   make demo            dependencies, then the demo in a VM
 #   make check-debug     every VM test on a KASAN/lockdep/kmemleak kernel
 #   make kmods           the module for every installed kernel, in build/KVER
+#   make kernels         5.10, 7.2 and 7.3 in chroots (scripts/kernels.sh)
+#   make check-kernels   every VM test on every kernel, those of make kernels too
 #   make fuzz            the probe parser under libFuzzer (FUZZ_SECONDS=600)
 #   make bench           the benchmarks in a VM, into bench/RESULTS.md
 #   make matrix          the whole NAT matrix (every pair of NAT kinds) in a VM
@@ -34,17 +36,15 @@ endif
 endif
 KVER = $(shell $(MAKE) -s --no-print-directory -C $(KDIR) kernelrelease 2>/dev/null)
 
-# Every kernel with both an image and a build tree, for the VM tests.
-KVERS := $(shell for d in /lib/modules/*/build; do \
-	v=$$(basename $$(dirname $$d)); \
-	[ -f $$d/Makefile ] && [ -f /boot/vmlinuz-$$v ] && echo $$v; done | sort -V)
-
-# VERSION:TREE pairs that make kmods builds for.
-KMOD_TREES ?= $(foreach v,$(KVERS),$(v):/lib/modules/$(v)/build)
+# What make kmods builds for: every kernel of selftests/kernels.sh, the host's
+# and those scripts/kernels.sh keeps in chroots (built there), or the
+# VERSION:TREE pairs given, each built on the host.
+KMOD_TREES ?= $(shell . ./selftests/kernels.sh && kh_kernels --all)
 
 MOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/kh_reflect.h
 
 .PHONY: all module khctl install uninstall clean deps check demo kmods matrix \
+	kernels check-kernels \
 	install-khctl uninstall-khctl deb \
 	unit fuzz bench check-debug
 
@@ -111,14 +111,27 @@ deb: deps
 # Out-of-tree builds write next to the sources, so each kernel gets its own
 # copy of them.  A failed build leaves no .ko: the tests report it.
 kmods:
-	@for p in $(KMOD_TREES); do \
+	@. ./selftests/kernels.sh; \
+	for p in $(KMOD_TREES); do \
 		v=$${p%%:*}; k=$${p#*:}; \
 		d=build/$$v; rm -rf $$d; mkdir -p $$d; \
 		cp -r --parents $(MOD_SRC) $$d/; \
-		echo "kh_reflect: building for $$v"; \
-		$(MAKE) -C $$k M=$(CURDIR)/$$d W=$(W) modules \
+		c=$$(kh_chroot $$v); echo "kh_reflect: building for $$v$${c:+ in $$c}"; \
+		if [ "$$k" = "$$p" ]; then kh_kmake $$v $$d W=$(W) modules; \
+		else $(MAKE) -C $$k M=$(CURDIR)/$$d W=$(W) modules; fi \
 			>$$d/build.log 2>&1 || { cat $$d/build.log; rm -f $$d/kh_reflect.ko; }; \
 	done
+
+# The kernels apt cannot install on Debian 12 (5.10, 7.2, 7.3), in chroots.
+kernels:
+	@scripts/kernels.sh
+
+# The whole VM suite on every kernel, the chroots' included (make check
+# boots the host's only).
+check-kernels: deps kernels
+	-@$(MAKE) --no-print-directory khctl kmods build/loadgen
+	@selftests/run.sh --vm-only --keep-going \
+		$$(. ./selftests/kernels.sh && kh_kernels --all | sed 's/^/--kernel /')
 
 deps:
 	@scripts/deps.sh
