@@ -253,7 +253,7 @@ static int open_one(struct kh_bday *b)
 	ret = udp_sock_create(b->kn->net, &cfg, &sock);
 	if (ret)
 		return ret;
-	setup_udp_tunnel_sock(b->kn->net, sock, &tcfg);
+	setup_udp_tunnel_sock(b->kn->net, sock->sk, &tcfg);
 	port = inet_sk(sock->sk)->inet_sport;
 	b->socks[b->ports++] = sock;
 	kh_stat_inc(b->kn, KH_STAT_BDAY_PORTS);

@@ -47,8 +47,8 @@ static void addr_to_ep(const struct kh_probe_addr *a, struct kh_endpoint *ep)
 
 void kh_reflect_put_mac(const struct kh_key *key, u8 *buf, size_t len)
 {
-	blake2s(buf + len - KH_MAC_LEN, buf, key->key, KH_MAC_LEN,
-		len - KH_MAC_LEN, KH_KEY_LEN);
+	blake2s(key->key, KH_KEY_LEN, buf, len - KH_MAC_LEN,
+		buf + len - KH_MAC_LEN, KH_MAC_LEN);
 }
 
 bool kh_reflect_mac_ok(const struct kh_key *key,
@@ -59,8 +59,8 @@ bool kh_reflect_mac_ok(const struct kh_key *key,
 
 	if (!key || !msg->mac)
 		return false;
-	blake2s(mac, msg->buf, key->key, KH_MAC_LEN, msg->len - KH_MAC_LEN,
-		KH_KEY_LEN);
+	blake2s(key->key, KH_KEY_LEN, msg->buf, msg->len - KH_MAC_LEN, mac,
+		KH_MAC_LEN);
 	ok = !crypto_memneq(mac, msg->mac, KH_MAC_LEN);
 	memzero_explicit(mac, sizeof(mac));
 	return ok;

@@ -95,7 +95,7 @@ bool kh_relay_grant(struct kh_net *kn, const struct kh_flow *flow,
 		    const u8 *who, const u8 *peer)
 {
 	struct kh_relay_grant *g, *d, *free_slot = NULL;
-	struct blake2s_state st;
+	struct blake2s_ctx st;
 	u8 mac1_key[KH_KEY_LEN];
 	struct kh_record rec;
 	bool ready = false;
@@ -310,8 +310,8 @@ static int relay_initiation(struct kh_net *kn, const u8 *msg, __be16 lport,
 		if (g->lport != lport || !grant_live(g) ||
 		    !kh_endpoint_eq(&g->from, from))
 			continue;
-		blake2s(mac1, msg, g->mac1_key, WG_MAC1_LEN,
-			WG_INITIATION_MAC1_OFF, KH_KEY_LEN);
+		blake2s(g->mac1_key, KH_KEY_LEN, msg, WG_INITIATION_MAC1_OFF,
+			mac1, WG_MAC1_LEN);
 		if (crypto_memneq(mac1, msg + WG_INITIATION_MAC1_OFF,
 				  WG_MAC1_LEN))
 			continue;

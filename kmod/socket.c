@@ -8,7 +8,6 @@
 #include <net/ip.h>
 #include <net/ip6_route.h>
 #include <net/ipv6.h>
-#include <net/ipv6_stubs.h>
 #include <net/route.h>
 #include <net/udp_tunnel.h>
 #include "kh.h"
@@ -73,7 +72,7 @@ static int send4(struct kh_net *kn, const struct kh_flow *flow,
 	}
 	udp_tunnel_xmit_skb(rt, sk, skb, fl.saddr, fl.daddr, 0,
 			    flow->ttl ?: ip4_dst_hoplimit(&rt->dst), 0, fl.fl4_sport,
-			    fl.fl4_dport, false, false);
+			    fl.fl4_dport, false, false, 0);
 	return 0;
 }
 
@@ -96,7 +95,7 @@ static int send6(struct kh_net *kn, const struct kh_flow *flow,
 		return -EAFNOSUPPORT;
 	}
 	sk = kn->sock6->sk;
-	dst = ipv6_stub->ipv6_dst_lookup_flow(kn->net, sk, &fl, NULL);
+	dst = ip6_dst_lookup_flow(kn->net, sk, &fl, NULL);
 	if (IS_ERR(dst)) {
 		kfree_skb(skb);
 		return PTR_ERR(dst);
@@ -104,7 +103,7 @@ static int send6(struct kh_net *kn, const struct kh_flow *flow,
 	/* Its return value differs between kernels and means nothing here. */
 	udp_tunnel6_xmit_skb(dst, sk, skb, NULL, &fl.saddr, &fl.daddr, 0,
 			     flow->ttl ?: ip6_dst_hoplimit(dst), 0, fl.fl6_sport,
-			     fl.fl6_dport, false);
+			     fl.fl6_dport, false, 0);
 	return 0;
 }
 
