@@ -41,6 +41,9 @@ KVER = $(shell $(MAKE) -s --no-print-directory -C $(KDIR) kernelrelease 2>/dev/n
 # VERSION:TREE pairs given, each built on the host.
 KMOD_TREES ?= $(shell . ./selftests/kernels.sh && kh_kernels --all)
 
+# The oldest kernel the module builds for (Kbuild checks it too).
+KH_FLOOR := 5.10
+
 MOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/kh_reflect.h
 
 .PHONY: all module khctl install uninstall clean deps check demo kmods matrix \
@@ -52,6 +55,9 @@ all: module khctl
 
 module:
 	@test -n "$(KDIR)" || { echo "kh_reflect: no kernel build tree: install linux-headers or set KDIR=" >&2; exit 1; }
+	@c=$$(sed -n 's/^#define LINUX_VERSION_CODE //p' $(KDIR)/include/generated/uapi/linux/version.h 2>/dev/null); \
+	f=$(KH_FLOOR); test -z "$$c" || test "$$c" -ge $$(( ($${f%.*} << 16) + ($${f#*.} << 8) )) || \
+	{ echo "kh_reflect: needs Linux $(KH_FLOOR) or newer (the oldest kernel Debian ships, whose APIs it uses); $(KDIR) is $$((c >> 16)).$$((c >> 8 & 255))" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=$(W) modules
 
 khctl:
