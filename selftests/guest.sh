@@ -9,8 +9,8 @@
 # named.  Every other line starts with "# ".  Exits 0 once it has reported
 # everything.
 #
-# Environment (from run.sh): KH_REPO, KH_BUILD, KHCTL, KH_FILTER,
-# KH_KEEP_GOING, KH_TEST_TIMEOUT.
+# Environment (from run.sh): KH_REPO, KH_BUILD, KHCTL, KH_FILTER, KH_CORE
+# (a second glob every test must match too), KH_KEEP_GOING, KH_TEST_TIMEOUT.
 
 exec </dev/null 2>&1
 set -u
@@ -26,6 +26,7 @@ export KVER
 export KHCTL=${KHCTL:-$KH_REPO/genl-tool/khctl}
 export KMOD=${KH_BUILD:-$KH_REPO/build}/$KVER/kh_reflect.ko
 filter=${KH_FILTER:-*}
+core=${KH_CORE:-*}
 keep_going=${KH_KEEP_GOING:-1}
 test_timeout=${KH_TEST_TIMEOUT:-120}
 
@@ -159,7 +160,7 @@ if [ "$module_ok" = 1 ]; then
 	for t in "$here"/tests/*.sh; do
 		[ -f "$t" ] || continue
 		# shellcheck disable=SC2053 # $filter is a glob on purpose
-		[[ ${t##*/} == $filter ]] || continue
+		[[ ${t##*/} == $filter && ${t##*/} == $core ]] || continue
 		run_test "$t"
 		rc=$?
 		if ! loaded kh_reflect; then

@@ -8,11 +8,14 @@
 # Prints TAP lines as results come, a kernel's after the one before it, and
 # ends with "N passed, N failed[, N skipped]"; exits 0 iff nothing failed.
 #
-# usage: selftests/run.sh [--kernel KVER]... [--kdir DIR] [--vm-only]
-#                         [--filter GLOB] [--keep-going]
+# usage: selftests/run.sh [--kernel KVER]... [--core KVER]... [--kdir DIR]
+#                         [--vm-only] [--filter GLOB] [--keep-going]
 #
 #   --kernel KVER   test this kernel (repeatable); default: every kernel with
 #                   both /boot/vmlinuz-KVER and /lib/modules/KVER/build
+#   --core KVER     test this kernel too, with the core tests only (load,
+#                   status, reflect, netlink policy, sync, relay, birthday,
+#                   direct-path check, the quick bench, rmmod: KH_CORE)
 #   --kdir DIR      test the kernel built in the tree DIR (make check-debug),
 #                   its modules from the tree, instead of installed kernels
 #   --vm-only       no host tests
@@ -41,11 +44,12 @@ top=${here%/*}
 cd "$top" || exit 2
 
 usage() {
-	sed -n '9,23s/^# \{0,1\}//p' "$here/run.sh" >&2
+	sed -n '11,27s/^# \{0,1\}//p' "$here/run.sh" >&2
 	exit 2
 }
 
 kernels=()
+core=()
 filter='*'
 keep_going=0
 kdir=
@@ -54,6 +58,8 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) [ $# -ge 2 ] || usage; kernels+=("$2"); shift ;;
 	--kernel=*) kernels+=("${1#*=}") ;;
+	--core) [ $# -ge 2 ] || usage; kernels+=("$2"); core+=("$2"); shift ;;
+	--core=*) kernels+=("${1#*=}"); core+=("${1#*=}") ;;
 	--kdir) [ $# -ge 2 ] || usage; kdir=$2; shift ;;
 	--kdir=*) kdir=${1#*=} ;;
 	--vm-only) vm_only=1 ;;
@@ -247,6 +253,19 @@ decide_kvm() {
 vm_jobs=${KH_VM_JOBS:-$(( $(nproc) / 2 ))}
 [[ $vm_jobs =~ ^[1-9][0-9]*$ ]] || vm_jobs=1
 
+# The tests a --core kernel runs (an extglob on their file names).
+core_glob=${KH_CORE:-'@(05|10|20|50|58|60|71|73|74|80|90)-*'}
+
+# core_of KVER: the core glob for a --core kernel, else '*'.
+core_of() {
+	local k
+
+	for k in "${core[@]}"; do
+		[ "$k" = "$1" ] && { echo "$core_glob"; return; }
+	done
+	echo '*'
+}
+
 # vm_start KVER: boot one VM that runs the whole guest suite.  Its stdout,
 # each line prefixed with the microseconds it arrived at, goes to
 # $tmp/vm-KVER.out; the exit status of vng to $tmp/vm-KVER.rc; the kernel
@@ -256,6 +275,7 @@ vm_start() {
 
 	decide_kvm "${kdir_img:-$kver}"
 	cmd=$(printf '%q=%q ' KH_REPO "$top" KH_BUILD "$build" KHCTL "$khctl" KH_FILTER "$filter" \
+		KH_CORE "$(core_of "$kver")" \
 		KH_KEEP_GOING "$keep_going" KH_TEST_TIMEOUT "$test_timeout" \
 		KH_MATRIX "${KH_MATRIX:-quick}" KH_MATRIX_KINDS "${KH_MATRIX_KINDS:-}" \
 		KH_MATRIX_RUNS "${KH_MATRIX_RUNS:-1}")
