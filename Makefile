@@ -14,6 +14,7 @@
 #   make fuzz            the probe parser under libFuzzer (FUZZ_SECONDS=600)
 #   make bench           the benchmarks in a VM, into bench/RESULTS.md
 #   make matrix          the whole NAT matrix (every pair of NAT kinds) in a VM
+#   make matrix-repeat   the matrix MATRIX_RUNS times (5): runs off their path
 
 VERSION := 0.1.0
 W ?= 1
@@ -47,7 +48,7 @@ KH_FLOOR := 5.10
 MOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/kh_reflect.h
 
 .PHONY: all module khctl install uninstall clean deps check demo kmods matrix \
-	kernels check-kernels \
+	kernels check-kernels matrix-repeat \
 	install-khctl uninstall-khctl deb \
 	unit fuzz bench check-debug
 
@@ -159,6 +160,16 @@ bench: deps
 matrix: deps
 	-@$(MAKE) --no-print-directory khctl kmods
 	@KH_MATRIX=full selftests/run.sh --vm-only --filter '68-*'
+
+# Flakiness, measured: the whole matrix MATRIX_RUNS times (5) on every
+# kernel, with per row the runs that left their expected path.
+MATRIX_RUNS ?= 5
+matrix-repeat: deps
+	-@$(MAKE) --no-print-directory khctl kmods
+	@KH_MATRIX=full KH_MATRIX_RUNS=$(MATRIX_RUNS) \
+		KH_TEST_TIMEOUT=$$((900 * $(MATRIX_RUNS))) \
+		KH_BOOT_TIMEOUT=$$((2400 + 900 * $(MATRIX_RUNS))) \
+		selftests/run.sh --vm-only --keep-going --filter '68-*'
 
 # The probe parser and builder under libFuzzer (FUZZ_SECONDS, default 600).
 fuzz: deps
