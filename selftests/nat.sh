@@ -18,6 +18,7 @@
 #   nat_wg_r / nat_wg_host X  WireGuard on R / on X (peer R with R's endpoint;
 #                             no keepalive, so nothing is sent until asked)
 #   nat_wg_link X Y           X and Y know each other as peers, no endpoint
+#   nat_show_syncs HOST... [-- NS...]  for a failure: sync logs, endpoints, counters
 
 # Namespaces: r, wan, nat1, nat2, a, b.
 NAT_R4=198.51.100.1
@@ -113,6 +114,24 @@ nat_wg_host() {
 	wg_dev "$h" wg0 51820 "$addr/25"
 	wg_peer "$h" wg0 r wg0 198.51.100.129/32 "$NAT_R4:51820"
 	wg_peer r wg0 "$h" wg0 "$addr/32"
+}
+
+# nat_show_syncs HOST... [-- NS...]: for a failure, each HOST's sync log
+# ($KH_TMP/HOST.log, its last lines) and WireGuard endpoints, then each
+# NS's module counters.
+nat_show_syncs() {
+	local n hosts=1
+
+	for n in "$@"; do
+		if [ "$n" = -- ]; then
+			hosts=0
+		elif [ "$hosts" = 1 ]; then
+			echo "-- $n's sync"; tail -n 20 "$KH_TMP/$n.log"
+			echo "-- $n"; ns "$n" wg show wg0 endpoints
+		else
+			echo "-- $n: counters"; kh "$n" status -j | jq -c '.counters'
+		fi
+	done
 }
 
 # nat_wg_link A B: A and B are each other's peers, endpoints unknown.

@@ -29,17 +29,7 @@ for n in a b; do
 done
 on_exit 'kill $pid_a $pid_b 2>/dev/null'
 
-show_state() {
-	local n
-
-	for n in a b; do
-		echo "-- $n's sync"; tail -n 20 "$KH_TMP/$n.log"
-		echo "-- $n"; ns "$n" wg show wg0 endpoints
-	done
-	for n in r r2; do
-		echo "-- $n"; kh "$n" status -j | jq -c '.counters'
-	done
-}
+show_state() { nat_show_syncs a b -- r r2; }
 
 # endpoints_are EP: A's endpoint for B and B's for A are both EP.
 endpoints_are() {

@@ -34,15 +34,7 @@ for n in a b; do
 done
 on_exit 'kill $pid_a $pid_b 2>/dev/null'
 
-show_state() {
-	local n
-
-	for n in a b; do
-		echo "-- $n's sync"; tail -n 20 "$KH_TMP/$n.log"
-		echo "-- $n"; ns "$n" wg show wg0 endpoints
-	done
-	echo "-- r"; kh r status -j | jq -c '.counters'
-}
+show_state() { nat_show_syncs a b -- r; }
 
 both_at() {
 	[ "$(nat_wg_endpoint a b)" = "$1" ] && [ "$(nat_wg_endpoint b a)" = "$1" ]

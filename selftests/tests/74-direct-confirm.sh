@@ -45,13 +45,7 @@ done
 on_exit 'kill $pid_a $pid_b 2>/dev/null'
 
 show_state() {
-	local n
-
-	for n in a b; do
-		echo "-- $n's sync"; tail -n 20 "$KH_TMP/$n.log"
-		echo "-- $n"; ns "$n" wg show wg0 endpoints
-		kh "$n" status -j | jq -c '.counters'
-	done
+	nat_show_syncs a b -- a b r
 	echo "-- WAN: WireGuard dropped $(counter wg_dropped), other passed $(counter other_passed)"
 }
 
