@@ -85,21 +85,57 @@ link_kernel() {
 	done
 }
 
+# What 7.x's headers ask of sparse, and what trixie's 0.6.4 cannot do.
+sparse_test='static int f(const int *p) { __typeof_unqual__(*p) x = *p; return x; }'
+
 # Debian's 7.x headers lack scripts/checker-valid.sh, which the kernel's
 # Makefile runs for C=1 and C=2: without it sparse is skipped (a make
-# message, no warning).  Ours only asks whether the checker is there.
+# message, no warning).  Ours asks what the kernel's own asks: whether the
+# checker parses these headers' __typeof_unqual__.
 fix_headers() {
-	local m h
+	local m h f
 	for m in "$1"/usr/src/linux-headers-*/Makefile; do
 		h=${m%/Makefile}
-		if grep -q 'scripts/checker-valid\.sh' "$m" &&
-		   [ ! -e "$h/scripts/checker-valid.sh" ]; then
-			printf '%s\n' '#!/bin/sh' \
-				'# Missing from Debian'"'"'s headers; put here by kh_reflect'"'"'s scripts/kernels.sh.' \
-				'command -v "$1" >/dev/null && echo 1' >"$h/scripts/checker-valid.sh"
-			chmod 0755 "$h/scripts/checker-valid.sh"
-		fi
+		f=$h/scripts/checker-valid.sh
+		grep -q 'scripts/checker-valid\.sh' "$m" || continue
+		[ ! -e "$f" ] || grep -q kh_reflect "$f" || continue
+		cat >"$f" <<CHECKER
+#!/bin/sh
+# Missing from Debian's headers; put here by kh_reflect's scripts/kernels.sh.
+command -v "\$1" >/dev/null || exit 0
+f=\$(mktemp --suffix=.c) || exit 0
+echo '$sparse_test' >"\$f"
+out=\$("\$@" "\$f" 2>&1) && [ -z "\$out" ] && echo 1
+rm -f "\$f"
+CHECKER
+		chmod 0755 "$f"
 	done
+}
+
+# A suite whose sparse cannot check its kernel (trixie's 0.6.4 and 7.3)
+# takes the sparse binary of sid's package, in /usr/local: it needs nothing
+# newer than trixie's libc (the package would bring sid's gcc along).
+fix_sparse() {
+	local dir=$1 dist=$2
+	grep -qs __typeof_unqual__ "$dir"/usr/src/linux-headers-*/include/linux/compiler_types.h ||
+		return 0
+	in_chroot "$dir" sh -c 'f=$(mktemp --suffix=.c) && echo "$1" >"$f" &&
+		out=$(sparse "$f" 2>&1); rc=$?; rm -f "$f"; [ $rc = 0 ] && [ -z "$out" ]' \
+		sh "$sparse_test" && return 0
+	[ "$dist" != sid ] || { say "sid's sparse cannot check sid's kernel"; return 1; }
+	say "${dir##*/}: sparse from sid (the suite's is too old for its kernel)"
+	echo "deb $mirror sid main" >"$dir/etc/apt/sources.list.d/kh-sid.list"
+	printf 'Package: *\nPin: release n=sid\nPin-Priority: 50\n' \
+		>"$dir/etc/apt/preferences.d/kh-sid"
+	rm -rf "$dir/opt/kh-sparse"
+	mkdir -p "$dir/opt/kh-sparse"
+	{
+		in_chroot "$dir" apt-get update -q -o Acquire::Retries=3 \
+			-o Acquire::Check-Valid-Until=false &&
+		in_chroot "$dir" sh -c 'cd /opt/kh-sparse && apt-get download sparse/sid &&
+			dpkg-deb -x sparse_*.deb . && rm -f sparse_*.deb' &&
+		ln -sfn /opt/kh-sparse/usr/bin/sparse "$dir/usr/local/bin/sparse"
+	} >>"$dir.log" 2>&1
 }
 
 # The mirror of the configured bookworm suite, and of bookworm-security.
@@ -126,6 +162,7 @@ setup_suite() {
 		v=$(chroot_kernel "$dir")
 		if [ -n "$v" ]; then
 			fix_headers "$dir"
+			fix_sparse "$dir" "$dist"
 			link_kernel "$dir" "$v"
 			return 0
 		fi
@@ -163,6 +200,8 @@ setup_suite() {
 	v=$(chroot_kernel "$dir")
 	[ -n "$v" ] || { say "$suite: no kernel with a build tree in $dir"; return 1; }
 	fix_headers "$dir"
+	fix_sparse "$dir" "$dist" ||
+		{ tail -n 20 "$dir.log"; say "$suite: no sparse for its kernel"; return 1; }
 	link_kernel "$dir" "$v"
 	echo "$v" >"$ready"
 	say "$suite: $v"
