@@ -73,6 +73,7 @@ kh_kmake() {
 		shift 3
 		mount -t proc proc "$c/proc" &&
 		mount --bind "$dir" "$c/kh-src" &&
-		exec chroot "$c" make -C "/lib/modules/$v/build" M=/kh-src "$@"
+		exec chroot "$c" env PATH=/usr/local/bin:/usr/bin:/bin \
+			make -C "/lib/modules/$v/build" M=/kh-src "$@"
 	' sh "$c" "$dir" "$v" "$@"
 }
