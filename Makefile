@@ -116,8 +116,12 @@ deb: deps
 	@ls build/deb/*.deb
 
 # Out-of-tree builds write next to the sources, so each kernel gets its own
-# copy of them.  A failed build leaves no .ko: the tests report it.
+# copy of them.  A failed build leaves no .ko: the tests report it.  The
+# recipe names $(MAKE), so make -n would run it: it says what it would do.
 kmods:
+ifneq ($(findstring n,$(firstword -$(MAKEFLAGS))),)
+	@echo "kh_reflect: would build for $(KMOD_TREES)"
+else
 	@. ./selftests/kernels.sh; \
 	for p in $(KMOD_TREES); do \
 		v=$${p%%:*}; k=$${p#*:}; \
@@ -128,6 +132,7 @@ kmods:
 		else $(MAKE) -C $$k M=$(CURDIR)/$$d W=$(W) modules; fi \
 			>$$d/build.log 2>&1 || { cat $$d/build.log; rm -f $$d/kh_reflect.ko; }; \
 	done
+endif
 
 # The kernels apt cannot install on Debian 12 (5.10, 7.2, 7.3), in chroots.
 kernels:
