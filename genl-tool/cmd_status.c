@@ -110,8 +110,9 @@ static void print_json(const struct kh_status *st, const int *dev_ports,
 			json_print_string(stdout, w->ifname);
 		else
 			fputs("null", stdout);
-		printf(",\"ifindex\":%u,\"port\":%u,\"has_key\":%s",
-		       w->ifindex, w->port, w->has_key ? "true" : "false");
+		printf(",\"ifindex\":%u,\"port\":%u,\"has_key\":%s,\"fwmark\":%u",
+		       w->ifindex, w->port, w->has_key ? "true" : "false",
+		       w->fwmark);
 		print_nat_json(w->nat);
 		fputs(",\"device_port\":", stdout);
 		if (dev_ports[i] == PORT_GONE)
@@ -173,6 +174,8 @@ static void print_human(const struct kh_status *st, const int *dev_ports,
 				 w->ifindex);
 		printf("  %s port %u, %s", label, w->port,
 		       w->has_key ? "key set" : "no key");
+		if (w->fwmark)
+			printf(", fwmark 0x%x", w->fwmark);
 		if (w->nat) {
 			fputs(", NAT ", stdout);
 			print_nat(w->nat);

@@ -103,7 +103,7 @@ int watch_device(struct khnl *nl, const struct wg_device *dev,
 
 	*watched = false;
 	ret = kh_watch(nl, dev->listen_port, dev->ifindex,
-		       dev->ifname[0] ? dev->ifname : name);
+		       dev->ifname[0] ? dev->ifname : name, dev->fwmark);
 	if (ret) {
 		khnl_perror(nl, ret, "watching %s port %u", name,
 			    dev->listen_port);
@@ -151,6 +151,16 @@ int ensure_watched(struct khnl *nl, const struct wg_device *dev,
 	*has_key = false;
 	*newly = false;
 	ret = find_watch(nl, dev->listen_port, &w);
+	if (!ret && w.fwmark != dev->fwmark) {
+		/* wg set DEV fwmark changed it: the module's packets follow */
+		ret = kh_watch(nl, dev->listen_port, dev->ifindex,
+			       dev->ifname[0] ? dev->ifname : name, dev->fwmark);
+		if (ret) {
+			khnl_perror(nl, ret, "setting the fwmark of %s port %u",
+				    name, dev->listen_port);
+			return ret;
+		}
+	}
 	if (!ret) {
 		*has_key = w.has_key;
 		return 0;

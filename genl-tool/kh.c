@@ -65,6 +65,7 @@ static struct nla_policy watch_policy[KH_WATCH_A_MAX + 1] = {
 	[KH_WATCH_A_IFNAME]  = { .type = NLA_STRING, .maxlen = IF_NAMESIZE },
 	[KH_WATCH_A_HAS_KEY] = { .type = NLA_U8, .maxlen = 1 },
 	[KH_WATCH_A_NAT] = { .type = NLA_U8, .maxlen = 1 },
+	[KH_WATCH_A_FWMARK] = { .type = NLA_U32, .maxlen = 4 },
 };
 
 static const char *const stat_names[] = {
@@ -170,6 +171,8 @@ static int parse_watch(struct kh_status *st, struct nlattr *nest)
 		w->has_key = nla_get_u8(tb[KH_WATCH_A_HAS_KEY]) != 0;
 	if (tb[KH_WATCH_A_NAT])
 		w->nat = nla_get_u8(tb[KH_WATCH_A_NAT]) & KH_RECORD_F_NAT;
+	if (tb[KH_WATCH_A_FWMARK])
+		w->fwmark = nla_get_u32(tb[KH_WATCH_A_FWMARK]);
 	return 0;
 }
 
@@ -262,7 +265,7 @@ int kh_get_status(struct khnl *nl, struct kh_status *st)
 }
 
 int kh_watch(struct khnl *nl, uint16_t port, uint32_t ifindex,
-	     const char *ifname)
+	     const char *ifname, uint32_t fwmark)
 {
 	struct nl_msg *msg;
 
@@ -271,6 +274,7 @@ int kh_watch(struct khnl *nl, uint16_t port, uint32_t ifindex,
 		return -ENOMEM;
 	if (nla_put_u16(msg, KH_A_PORT, port) < 0 ||
 	    nla_put_u32(msg, KH_A_IFINDEX, ifindex) < 0 ||
+	    (fwmark && nla_put_u32(msg, KH_A_FWMARK, fwmark) < 0) ||
 	    (ifname && *ifname && nla_put_string(msg, KH_A_IFNAME, ifname) < 0)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;

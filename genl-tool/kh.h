@@ -20,6 +20,7 @@ struct kh_watch {
 	uint8_t nat;			/* KH_RECORD_F_NAT bits its requests
 					 * say (KH_PF_NAT)
 					 */
+	uint32_t fwmark;		/* its packets' mark; 0: none */
 };
 
 struct kh_counter {
@@ -83,7 +84,7 @@ int kh_open(struct khnl *nl);
 int kh_get_status(struct khnl *nl, struct kh_status *st);
 void kh_status_free(struct kh_status *st);
 int kh_watch(struct khnl *nl, uint16_t port, uint32_t ifindex,
-	     const char *ifname);
+	     const char *ifname, uint32_t fwmark);
 int kh_unwatch(struct khnl *nl, uint16_t port);
 int kh_probe(struct khnl *nl, uint16_t port,
 	     const struct sockaddr_storage *reflector,

@@ -15,6 +15,7 @@ static struct nla_policy device_policy[WGDEVICE_A_MAX + 1] = {
 	[WGDEVICE_A_IFNAME]	 = { .type = NLA_STRING, .maxlen = IF_NAMESIZE },
 	[WGDEVICE_A_PUBLIC_KEY]	 = { .minlen = WG_KEY_LEN, .maxlen = WG_KEY_LEN },
 	[WGDEVICE_A_LISTEN_PORT] = { .type = NLA_U16, .maxlen = 2 },
+	[WGDEVICE_A_FWMARK]	 = { .type = NLA_U32, .maxlen = 4 },
 	[WGDEVICE_A_PEERS]	 = { .type = NLA_NESTED },
 };
 
@@ -172,6 +173,8 @@ int wg_parse_device(struct nl_msg *msg, void *arg)
 			    sizeof(dev->ifname));
 	if (tb[WGDEVICE_A_LISTEN_PORT])
 		dev->listen_port = nla_get_u16(tb[WGDEVICE_A_LISTEN_PORT]);
+	if (tb[WGDEVICE_A_FWMARK])
+		dev->fwmark = nla_get_u32(tb[WGDEVICE_A_FWMARK]);
 	if (tb[WGDEVICE_A_PUBLIC_KEY]) {
 		memcpy(dev->public_key, nla_data(tb[WGDEVICE_A_PUBLIC_KEY]),
 		       WG_KEY_LEN);

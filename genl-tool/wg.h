@@ -41,6 +41,7 @@ struct wg_device {
 	uint32_t ifindex;
 	char ifname[IF_NAMESIZE];
 	uint16_t listen_port;			/* 0 while down */
+	uint32_t fwmark;			/* 0: none */
 	bool has_public_key;
 	uint8_t public_key[WG_KEY_LEN];
 	struct wg_peer *peers;

@@ -66,11 +66,16 @@
  *	KH_A_MAX_RECORDS, KH_A_RECORD_TTL, KH_A_RL_RATE, KH_A_RL_BURST,
  *	KH_A_RL_TOTAL
  * KH_CMD_WATCH (do)
- *	KH_A_PORT (required), KH_A_IFINDEX (required), KH_A_IFNAME.
+ *	KH_A_PORT (required), KH_A_IFINDEX (required), KH_A_IFNAME,
+ *	KH_A_FWMARK (the WireGuard device's fwmark; absent or 0: none).
  *	Watch the port for probes; the interface tells khctl which WireGuard
- *	device the port belongs to.  Watching a watched port again updates
- *	its label; a watch of the same interface under another port moves to
- *	this one and keeps its mesh key (the device's listen port changed).
+ *	device the port belongs to.  Every packet the module sends from the
+ *	port carries the fwmark, in its route lookup and as skb->mark, as
+ *	WireGuard's own do: a full-tunnel policy ("not fwmark" rule, default
+ *	route into the tunnel) then routes them outside the tunnel too.
+ *	Watching a watched port again updates its label and fwmark; a watch
+ *	of the same interface under another port moves to this one and keeps
+ *	its mesh key (the device's listen port changed).
  * KH_CMD_UNWATCH (do)
  *	KH_A_PORT (required).  Stop watching; ENOENT if it was not watched.
  * KH_CMD_PROBE (do)
@@ -253,6 +258,7 @@ enum kh_attr {
 	KH_A_BDAY_FOUND,	/* struct sockaddr_in or sockaddr_in6 */
 	KH_A_BDAY_LOCAL_PORT,	/* u16: the spray socket that worked */
 	KH_A_BDAY_TOOK_MS,	/* u32: start to found */
+	KH_A_FWMARK,		/* u32: the WireGuard device's fwmark */
 
 	__KH_A_MAX
 };
@@ -268,6 +274,7 @@ enum kh_watch_attr {
 	KH_WATCH_A_NAT,		/* u8: the KH_RECORD_F_NAT bits its
 				 * requests say (KH_PF_NAT)
 				 */
+	KH_WATCH_A_FWMARK,	/* u32: the mark its packets carry; 0: none */
 
 	__KH_WATCH_A_MAX
 };
