@@ -2,9 +2,10 @@
 # The kernels apt cannot install on Debian 12, each in a debootstrap chroot
 # of its own suite: bullseye's 5.10, sid's newest and trixie-backports'.
 # Their linux-kbuild needs the suite's libc and compiler, so the module is
-# built inside the chroot (selftests/kernels.sh, kh_kmake); the image and
-# the modules are linked into the host's /boot and /lib/modules so that
-# virtme-ng boots them with the host's userspace.
+# built (and checked with sparse, and packaged with DKMS) inside the chroot
+# (selftests/kernels.sh, kh_in_chroot); the image and the modules are linked
+# into the host's /boot and /lib/modules so that virtme-ng boots them with
+# the host's userspace.
 #
 #   scripts/kernels.sh [--update] [SUITE...]
 #
@@ -29,6 +30,9 @@ suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(bullseye sid trixie-backports)
 
 say() { printf 'kernels: %s\n' "$*"; }
+
+# Beside the kernel: what builds the module, checks it, and packages it.
+tools=(make gcc sparse dkms openssl)
 
 # Inside the chroot with /proc, in a mount namespace that takes the mount
 # away when the command ends.
@@ -158,7 +162,8 @@ setup_suite() {
 	local suite=$1 dir=$base/$1 dist=${1%-backports} v t=()
 	local ready=$dir/.kh-ready
 
-	if [ -f "$ready" ] && [ "$update" = 0 ]; then
+	if [ -f "$ready" ] && [ "$update" = 0 ] &&
+	   in_chroot "$dir" dpkg-query -W "${tools[@]}" >/dev/null 2>&1; then
 		v=$(chroot_kernel "$dir")
 		if [ -n "$v" ]; then
 			fix_headers "$dir"
@@ -185,14 +190,14 @@ setup_suite() {
 
 	# The configured mirror may be a snapshot, and sid's Release file is
 	# valid for a week only.
-	say "$suite: kernel, headers, compiler and sparse (log: $dir.log)"
+	say "$suite: kernel, headers, ${tools[*]} (log: $dir.log)"
 	{
 		in_chroot "$dir" apt-get update -q -o Acquire::Retries=3 \
 			-o Acquire::Check-Valid-Until=false &&
 		in_chroot "$dir" apt-get install -y -q --no-install-recommends "${t[@]}" \
 			linux-image-amd64 linux-headers-amd64 &&
 		in_chroot "$dir" apt-get install -y -q --no-install-recommends \
-			make gcc sparse &&
+			"${tools[@]}" &&
 		in_chroot "$dir" apt-get clean
 	} >>"$dir.log" 2>&1 ||
 		{ tail -n 20 "$dir.log"; say "$suite: apt-get in the chroot failed"; return 1; }

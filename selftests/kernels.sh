@@ -52,28 +52,36 @@ kh_kernels() {
 	} | sort -uV
 }
 
-# kh_kmake VER DIR MAKEARGS...: make the module whose sources are in DIR
-# (Kbuild at its top) for kernel VER, with MAKEARGS.  A chroot kernel builds
-# inside its chroot, with DIR bound at /kh-src in a mount namespace of its
-# own (gone when make ends; builds for several kernels may run at once);
-# that needs root.
-kh_kmake() {
+# kh_in_chroot VER DIR CMD...: run CMD for kernel VER with the directory
+# DIR at its own path: on the host for a host kernel, else inside VER's
+# chroot, with DIR bound there in a mount namespace of its own (gone when
+# CMD ends; several may run at once).  The chroot needs root.
+kh_in_chroot() {
 	local v=$1 dir c
 	dir=$(cd "$2" && pwd) || return 1
 	shift 2
 
 	c=$(kh_chroot "$v")
 	if [ -z "$c" ]; then
-		make -C "/lib/modules/$v/build" M="$dir" "$@"
+		"$@"
 		return
 	fi
-	mkdir -p "$c/kh-src" || return 1
+	mkdir -p "$c$dir" || return 1
 	unshare --mount -- sh -c '
-		c=$1 dir=$2 v=$3
-		shift 3
+		c=$1 dir=$2
+		shift 2
 		mount -t proc proc "$c/proc" &&
-		mount --bind "$dir" "$c/kh-src" &&
-		exec chroot "$c" env PATH=/usr/local/bin:/usr/bin:/bin \
-			make -C "/lib/modules/$v/build" M=/kh-src "$@"
-	' sh "$c" "$dir" "$v" "$@"
+		mount --bind "$dir" "$c$dir" &&
+		exec chroot "$c" env PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
+			sh -c "cd \"\$0\" && exec \"\$@\"" "$dir" "$@"
+	' sh "$c" "$dir" "$@"
+}
+
+# kh_kmake VER DIR MAKEARGS...: make the module whose sources are in DIR
+# (Kbuild at its top) for kernel VER, in VER's chroot if it has one.
+kh_kmake() {
+	local v=$1 dir
+	dir=$(cd "$2" && pwd) || return 1
+	shift 2
+	kh_in_chroot "$v" "$dir" make -C "/lib/modules/$v/build" M="$dir" "$@"
 }

@@ -1,10 +1,13 @@
 #!/bin/bash
 # DKMS builds the module from the repository's dkms.conf for every kernel
 # whose headers are installed (Debian 12's 6.1 and bookworm-backports' 6.12),
-# each build checked with modinfo.  Everything happens in a DKMS tree of the
-# test's own, signed (when DKMS signs) with a throwaway key: the system's
-# /var/lib/dkms, /usr/src and /lib/modules are not touched.
+# and for the kernels of make kernels with their chroot's own DKMS (5.10,
+# 7.2, 7.3), each build checked with modinfo.  Everything happens in a DKMS
+# tree of the test's own, one per kernel, signed (when DKMS signs) with a
+# throwaway key: the system's /var/lib/dkms, /usr/src and /lib/modules are
+# not touched.
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/selftests/kernels.sh"
 command -v dkms >/dev/null || { echo "FAIL: dkms is not installed (make deps)"; exit 1; }
 
 conf() { sed -n "s/^$1=\"\\(.*\\)\"\$/\\1/p" "$top/dkms.conf"; }
@@ -20,30 +23,46 @@ kernels=$(for d in /lib/modules/*/build; do
 done | sort -V)
 [ "$(wc -w <<<"$kernels")" -ge 2 ] ||
 	{ echo "FAIL: expected the headers of the 6.1 and 6.12 kernels, found: $kernels"; exit 1; }
+for k in $(kh_kernels --all); do
+	[ -n "$(kh_chroot "$k")" ] && kernels+=" $k"
+done
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 src=$tmp/src/$name-$ver
-mkdir -p "$src" "$tmp/tree" "$tmp/install"
+mkdir -p "$src"
 (cd "$top" && cp -p --parents dkms.conf Kbuild kmod/*.c kmod/*.h \
 	include/uapi/linux/kh_reflect.h "$src/") || exit 1
 # dkms reads these from its framework file unless they are set already
 export mok_signing_key=$tmp/mok.key mok_certificate=$tmp/mok.pub
-opts=(-m "$name" -v "$ver" --dkmstree "$tmp/tree" --sourcetree "$tmp/src"
-      --installtree "$tmp/install")
 
-dkms add "${opts[@]}" >"$tmp/add.log" 2>&1 ||
-	{ cat "$tmp/add.log"; echo "FAIL: dkms add"; exit 1; }
 rc=0
 for k in $kernels; do
-	if ! dkms build "${opts[@]}" -k "$k" >"$tmp/build.log" 2>&1; then
-		cat "$tmp/build.log"
-		find "$tmp/tree" -name make.log -exec tail -n 30 {} \;
+	# A chroot kernel's DKMS runs in its chroot, $tmp at the same path.
+	t=$tmp/$k
+	mkdir -p "$t/tree" "$t/install"
+	opts=(-m "$name" -v "$ver" --dkmstree "$t/tree" --sourcetree "$tmp/src"
+	      --installtree "$t/install")
+	if ! kh_in_chroot "$k" "$tmp" dkms add "${opts[@]}" >"$t/add.log" 2>&1; then
+		cat "$t/add.log"
+		echo "FAIL: $k: dkms add"
+		rc=1
+		continue
+	fi
+	# DKMS 3.2 looks for the headers under --installtree: say where.  Not
+	# to 2.x, which would run make mrproper in that tree.
+	src_dir=()
+	dv=$(kh_in_chroot "$k" "$tmp" dkms --version | grep -o '[0-9][0-9.]*' | head -n 1)
+	[ "${dv%%.*}" -ge 3 ] 2>/dev/null && src_dir=(--kernelsourcedir "/lib/modules/$k/build")
+	if ! kh_in_chroot "$k" "$tmp" dkms build "${opts[@]}" -k "$k" "${src_dir[@]}" \
+		>"$t/build.log" 2>&1; then
+		cat "$t/build.log"
+		find "$t/tree" -name make.log -exec tail -n 30 {} \;
 		echo "FAIL: $k: dkms build"
 		rc=1
 		continue
 	fi
-	ko=$(find "$tmp/tree/$name/$ver/$k" -name "$mod.ko*" | head -n 1)
+	ko=$(find "$t/tree/$name/$ver/$k" -name "$mod.ko*" | head -n 1)
 	if [ -z "$ko" ]; then
 		echo "FAIL: $k: dkms build left no $mod.ko"
 		rc=1
@@ -57,7 +76,7 @@ for k in $kernels; do
 		rc=1
 		continue
 	fi
-	status=$(dkms status "${opts[@]}" -k "$k" 2>&1)
+	status=$(kh_in_chroot "$k" "$tmp" dkms status "${opts[@]}" -k "$k" 2>&1)
 	if [[ $status != *": built"* ]]; then
 		echo "$status"
 		echo "FAIL: $k: dkms status does not say built"
