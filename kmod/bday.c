@@ -112,7 +112,13 @@ static size_t build(const struct kh_bday *b, u8 type, const u8 *nonce, u8 *buf)
 static void send_msg(struct kh_bday *b, u8 type, const u8 *nonce,
 		     __be16 from, const struct kh_endpoint *to, u8 ttl)
 {
-	struct kh_flow flow = { .remote = *to, .lport = from, .ttl = ttl };
+	struct kh_flow flow = {
+		.remote = *to,
+		.lport = from,
+		.ttl = ttl,
+		/* a spray socket's port is not watched: the session's is */
+		.mark = kh_hook_mark(b->kn, b->lport),
+	};
 	u8 buf[BDAY_MSG_LEN];
 	size_t len;
 

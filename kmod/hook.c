@@ -259,7 +259,7 @@ static int nr_watches(const struct kh_net *kn)
  * WireGuard device may change, the mesh it belongs to does not.
  */
 int kh_hook_watch(struct kh_net *kn, __be16 port, int ifindex,
-		  const char *ifname)
+		  const char *ifname, u32 fwmark)
 {
 	struct kh_watch *w = NULL, *same_if = NULL, *free_slot = NULL;
 	int i, ret = 0;
@@ -293,6 +293,7 @@ int kh_hook_watch(struct kh_net *kn, __be16 port, int ifindex,
 	w->port = port;
 	w->ifindex = ifindex;
 	strscpy(w->ifname, ifname ?: "", sizeof(w->ifname));
+	WRITE_ONCE(kn->marks[w - kn->watches], fwmark);
 	WRITE_ONCE(kn->ports[w - kn->watches], port);
 out:
 	mutex_unlock(&kn->lock);
@@ -325,6 +326,7 @@ int kh_hook_unwatch(struct kh_net *kn, __be16 port)
 		memset(&kn->watches[i], 0, sizeof(kn->watches[i]));
 		WRITE_ONCE(kn->ports[i], 0);
 		WRITE_ONCE(kn->nat[i], 0);
+		WRITE_ONCE(kn->marks[i], 0);
 		replace_key(kn, i, NULL);
 		ret = 0;
 		break;
@@ -396,6 +398,19 @@ u8 kh_hook_nat(struct kh_net *kn, __be16 port)
 	int slot = port_slot(kn, port);
 
 	return slot >= 0 ? READ_ONCE(kn->nat[slot]) : 0;
+}
+
+/*
+ * The fwmark of @port's WireGuard device: what the module sends from the
+ * port carries it, as WireGuard's own packets do, so that a policy that
+ * routes unmarked packets into the tunnel (wg-quick's full tunnel) lets
+ * ours out beside WireGuard's.
+ */
+u32 kh_hook_mark(struct kh_net *kn, __be16 port)
+{
+	int slot = port_slot(kn, port);
+
+	return slot >= 0 ? READ_ONCE(kn->marks[slot]) : 0;
 }
 
 /* The mesh key of @port; under rcu_read_lock(). */

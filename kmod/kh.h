@@ -49,6 +49,7 @@ struct kh_flow {
 	};
 	__be16 lport;
 	u8 ttl;			/* to send: 0 for the route's */
+	u32 mark;		/* to send: 0 for @lport's watch's fwmark */
 };
 
 /* The address alone; the IPv6 scope only matters to send. */
@@ -186,6 +187,7 @@ struct kh_net {
 	__be16 ports[KH_MAX_WATCHES];
 	struct kh_key __rcu *keys[KH_MAX_WATCHES];
 	u8 nat[KH_MAX_WATCHES];		/* KH_RECORD_F_NAT bits of the port */
+	u32 marks[KH_MAX_WATCHES];	/* the WireGuard device's fwmark */
 
 	struct socket *sock4;	/* unbound, only to send from */
 	struct socket *sock6;	/* NULL when IPv6 is disabled */
@@ -241,13 +243,14 @@ u64 kh_stat_read(struct kh_net *kn, enum kh_stat stat);
 
 /* hook.c */
 int kh_hook_watch(struct kh_net *kn, __be16 port, int ifindex,
-		  const char *ifname);
+		  const char *ifname, u32 fwmark);
 int kh_hook_unwatch(struct kh_net *kn, __be16 port);
 int kh_hook_set_key(struct kh_net *kn, __be16 port, const u8 *key);
 bool kh_hook_is_watched(struct kh_net *kn, __be16 port);
 bool kh_hook_has_key(struct kh_net *kn, __be16 port);
 void kh_hook_set_nat(struct kh_net *kn, __be16 port, u8 nat);
 u8 kh_hook_nat(struct kh_net *kn, __be16 port);
+u32 kh_hook_mark(struct kh_net *kn, __be16 port);
 const struct kh_key *kh_hook_key(struct kh_net *kn, __be16 port);
 void kh_skb_endpoint(const struct sk_buff *skb, const struct udphdr *uh,
 		     bool src, struct kh_endpoint *ep);

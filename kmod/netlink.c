@@ -121,6 +121,7 @@ static const struct nla_policy kh_policy[KH_A_MAX + 1] = {
 							&bday_rate_range),
 	[KH_A_BDAY_TIME_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32,
 							&bday_time_range),
+	[KH_A_FWMARK]		= { .type = NLA_U32 },
 };
 
 int kh_netlink_put_endpoint(struct sk_buff *skb, int attr,
@@ -158,7 +159,8 @@ static int put_watches(struct sk_buff *skb, struct kh_net *kn)
 		    nla_put_string(skb, KH_WATCH_A_IFNAME, w->ifname) ||
 		    nla_put_u8(skb, KH_WATCH_A_HAS_KEY,
 			       !!rcu_access_pointer(kn->keys[i])) ||
-		    nla_put_u8(skb, KH_WATCH_A_NAT, READ_ONCE(kn->nat[i])))
+		    nla_put_u8(skb, KH_WATCH_A_NAT, READ_ONCE(kn->nat[i])) ||
+		    nla_put_u32(skb, KH_WATCH_A_FWMARK, READ_ONCE(kn->marks[i])))
 			ret = -EMSGSIZE;
 		else
 			nla_nest_end(skb, nest);
@@ -217,6 +219,7 @@ static int kh_nl_watch(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kh_net *kn = kh_net(genl_info_net(info));
 	const char *ifname = "";
+	u32 fwmark = 0;
 	int ret;
 
 	if (required(info, KH_A_PORT) ||
@@ -224,8 +227,11 @@ static int kh_nl_watch(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	if (info->attrs[KH_A_IFNAME])
 		ifname = nla_data(info->attrs[KH_A_IFNAME]);
+	if (info->attrs[KH_A_FWMARK])
+		fwmark = nla_get_u32(info->attrs[KH_A_FWMARK]);
 	ret = kh_hook_watch(kn, htons(nla_get_u16(info->attrs[KH_A_PORT])),
-			    nla_get_u32(info->attrs[KH_A_IFINDEX]), ifname);
+			    nla_get_u32(info->attrs[KH_A_IFINDEX]), ifname,
+			    fwmark);
 	if (ret == -ENOSPC)
 		NL_SET_ERR_MSG(info->extack,
 			       "every watch slot of this namespace is in use");

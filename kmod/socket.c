@@ -60,6 +60,7 @@ static int send4(struct kh_net *kn, const struct kh_flow *flow,
 		.daddr = flow->remote.addr4.sin_addr.s_addr,
 		.fl4_sport = flow->lport,
 		.fl4_dport = flow->remote.addr4.sin_port,
+		.flowi4_mark = skb->mark,
 		.flowi4_proto = IPPROTO_UDP,
 	};
 	struct sock *sk = kn->sock4->sk;
@@ -85,6 +86,7 @@ static int send6(struct kh_net *kn, const struct kh_flow *flow,
 		.fl6_sport = flow->lport,
 		.fl6_dport = flow->remote.addr6.sin6_port,
 		.flowi6_oif = flow->remote.addr6.sin6_scope_id,
+		.flowi6_mark = skb->mark,
 		.flowi6_proto = IPPROTO_UDP,
 	};
 	struct dst_entry *dst;
@@ -117,6 +119,8 @@ int kh_socket_send(struct kh_net *kn, const struct kh_flow *flow,
 	skb = alloc_payload(data, len);
 	if (!skb)
 		return -ENOMEM;
+	/* in the route lookup and on the packet, as WireGuard's socket.c */
+	skb->mark = flow->mark ?: kh_hook_mark(kn, flow->lport);
 	local_bh_disable();
 	if (flow->remote.addr.sa_family == AF_INET)
 		ret = send4(kn, flow, skb);
