@@ -5,7 +5,7 @@
 #   make install         module + depmod + khctl      (DESTDIR, PREFIX)
 #                        with its man pages, bash completion, systemd unit
 #   make deb             Debian packages kh-reflect-dkms and khctl, in build/deb
-#   make check           dependencies, then every test (host and VM)
+#   make check           dependencies, then the tests: host, and VM (check-plan.sh)
 #   make demo            dependencies, then the demo in a VM
 #   make check-debug     every VM test on a KASAN/lockdep/kmemleak kernel
 #   make kmods           the module for every installed kernel, in build/KVER
@@ -180,9 +180,12 @@ matrix-repeat: deps
 fuzz: deps
 	$(MAKE) -C selftests/unit fuzz
 
-check: deps
+# The whole suite on the newest kernel, the core on the oldest and the
+# host's own (selftests/check-plan.sh); the module is built and checked for
+# every kernel.  make check-kernels boots them all.
+check: deps kernels
 	-@$(MAKE) --no-print-directory khctl kmods build/loadgen
-	@selftests/run.sh --keep-going
+	@selftests/run.sh --keep-going $$(selftests/check-plan.sh)
 
 # Not part of make check: builds (once, cached) a debug kernel.
 check-debug: deps
