@@ -10,6 +10,7 @@
 #include <linux/siphash.h>
 #include <linux/string.h>
 #include "kh.h"
+#include "tokens.h"
 
 /*
  * A fixed table: a source that hashes to a taken slot takes it over.  That
@@ -59,20 +60,9 @@ void kh_ratelimit_exit(struct kh_net *kn)
 	kn->rl_slots = NULL;
 }
 
-/* Refill @tokens for the time since @last, at most to @max; take @cost. */
-static bool take(u64 *tokens, u64 *last, u64 now, u64 cost, u64 max)
-{
-	*tokens = min(*tokens + (now - *last), max);
-	*last = now;
-	if (*tokens < cost)
-		return false;
-	*tokens -= cost;
-	return true;
-}
-
 bool kh_ratelimit_allow(struct kh_net *kn, const struct kh_endpoint *src)
 {
-	u64 now = ktime_get_ns(), cost, total_cost;
+	u64 now, cost, total_cost;
 	struct kh_rl_slot *slot;
 	u8 key[16] = {};
 	bool ok = false;
@@ -86,6 +76,8 @@ bool kh_ratelimit_allow(struct kh_net *kn, const struct kh_endpoint *src)
 	}
 
 	spin_lock_bh(&kn->rl_lock);
+	/* Under the lock, as WireGuard's ratelimiter: the buckets' times only grow. */
+	now = ktime_get_ns();
 	if (!kn->rl_slots)
 		goto out;
 	slot = &kn->rl_slots[hsiphash(key, sizeof(key), &kn->rl_hash_key) %
@@ -96,13 +88,13 @@ bool kh_ratelimit_allow(struct kh_net *kn, const struct kh_endpoint *src)
 		slot->tokens = cost * kn->rl_burst;
 		slot->last_ns = now;
 	}
-	if (!take(&slot->tokens, &slot->last_ns, now, cost,
-		  cost * kn->rl_burst))
+	if (!kh_tokens_take(&slot->tokens, &slot->last_ns, now, cost,
+			    cost * kn->rl_burst))
 		goto out;
 	/* The namespace may send a tenth of a second's worth at once. */
 	total_cost = NSEC_PER_SEC / kn->rl_total;
-	ok = take(&kn->rl_total_tokens, &kn->rl_total_last, now, total_cost,
-		  total_cost * max(kn->rl_total / 10, 1U));
+	ok = kh_tokens_take(&kn->rl_total_tokens, &kn->rl_total_last, now,
+			    total_cost, total_cost * max(kn->rl_total / 10, 1U));
 out:
 	spin_unlock_bh(&kn->rl_lock);
 	return ok;
