@@ -340,24 +340,20 @@ static bool alt_from(const struct kh_endpoint *reflector,
 	       !kh_endpoint_eq(reflector, from);
 }
 
-static void got_answer(struct kh_net *kn, const struct kh_flow *flow,
-		       const struct kh_probe_msg *ans)
+/*
+ * The outstanding request @ans answers, under probe_lock: 0 and *@out, or
+ * the counter to count @ans in (not sent from where the request went, a
+ * replay, too late).
+ */
+static int match_pending(struct kh_net *kn, const struct kh_flow *flow,
+			 const struct kh_endpoint *from,
+			 const struct kh_probe_msg *ans, u64 now,
+			 struct kh_pending **out)
 {
-	struct kh_reflection r = {
-		.reflector = flow->remote,
-		.lport = flow->lport,
-	};
-	u64 now = ktime_get_ns();
 	struct kh_pending *p = NULL;
-	const u8 *relay = NULL;
-	bool auth = false;
 	int i;
 
-	/* The scope only matters to send; it never takes part in matching. */
-	if (r.reflector.addr.sa_family == AF_INET6)
-		r.reflector.addr6.sin6_scope_id = 0;
-
-	spin_lock_bh(&kn->probe_lock);
+	lockdep_assert_held(&kn->probe_lock);
 	for (i = 0; i < KH_MAX_PENDING; i++) {
 		struct kh_pending *c = &kn->pending[i];
 
@@ -369,21 +365,61 @@ static void got_answer(struct kh_net *kn, const struct kh_flow *flow,
 	}
 	/* Blind spoofing must guess the nonce, the reflector and the port. */
 	if (!p || p->lport != flow->lport ||
-	    !(p->alt ? alt_from(&p->reflector, &r.reflector) :
-		       kh_endpoint_eq(&p->reflector, &r.reflector))) {
-		spin_unlock_bh(&kn->probe_lock);
-		kh_stat_inc(kn, KH_STAT_DROP_UNMATCHED);
-		return;
-	}
+	    !(p->alt ? alt_from(&p->reflector, from) :
+		       kh_endpoint_eq(&p->reflector, from)))
+		return KH_STAT_DROP_UNMATCHED;
 	/* Answered already: a replay, however late it comes. */
-	if (p->state == KH_PENDING_ANSWERED) {
-		spin_unlock_bh(&kn->probe_lock);
-		kh_stat_inc(kn, KH_STAT_DROP_REPLAY);
+	if (p->state == KH_PENDING_ANSWERED)
+		return KH_STAT_DROP_REPLAY;
+	if (now - p->sent_ns > KH_PENDING_TIMEOUT_MS * NSEC_PER_MSEC)
+		return KH_STAT_DROP_UNMATCHED;
+	*out = p;
+	return 0;
+}
+
+static void got_answer(struct kh_net *kn, const struct kh_flow *flow,
+		       const struct kh_probe_msg *ans)
+{
+	struct kh_reflection r = {
+		.reflector = flow->remote,
+		.lport = flow->lport,
+	};
+	u64 now = ktime_get_ns();
+	struct kh_pending *p;
+	const u8 *relay = NULL;
+	bool auth = false;
+	int verdict;
+
+	/* The scope only matters to send; it never takes part in matching. */
+	if (r.reflector.addr.sa_family == AF_INET6)
+		r.reflector.addr6.sin6_scope_id = 0;
+
+	/* The cheap checks first, then the MAC, then the nonce is used up. */
+	spin_lock_bh(&kn->probe_lock);
+	verdict = match_pending(kn, flow, &r.reflector, ans, now, &p);
+	spin_unlock_bh(&kn->probe_lock);
+	if (verdict) {
+		kh_stat_inc(kn, verdict);
 		return;
 	}
-	if (now - p->sent_ns > KH_PENDING_TIMEOUT_MS * NSEC_PER_MSEC) {
+	/*
+	 * A forged answer with a bad MAC must not use up the nonce, or the
+	 * real answer that follows would be dropped as a replay.
+	 */
+	if (ans->flags & KH_PROBE_F_AUTH) {
+		auth = kh_reflect_mac_ok(kh_hook_key(kn, flow->lport), ans);
+		if (!auth) {
+			kh_stat_inc(kn, KH_STAT_DROP_AUTH);
+			return;
+		}
+	}
+
+	spin_lock_bh(&kn->probe_lock);
+	/* Taken meanwhile by the same answer on another CPU: a replay. */
+	verdict = match_pending(kn, flow, &r.reflector, ans, now, &p);
+	if (verdict) {
 		spin_unlock_bh(&kn->probe_lock);
-		kh_stat_inc(kn, KH_STAT_DROP_UNMATCHED);
+		kh_stat_inc(kn, verdict);
 		return;
 	}
 	p->state = KH_PENDING_ANSWERED;
@@ -395,14 +431,9 @@ static void got_answer(struct kh_net *kn, const struct kh_flow *flow,
 	spin_unlock_bh(&kn->probe_lock);
 
 	kh_stat_inc(kn, KH_STAT_RX_ANSWERS);
-	if (ans->flags & KH_PROBE_F_AUTH) {
-		auth = kh_reflect_mac_ok(kh_hook_key(kn, flow->lport), ans);
-		if (auth) {
-			learn(kn, flow, ans);
-			relay = ans->relay;
-		} else {
-			kh_stat_inc(kn, KH_STAT_DROP_AUTH);
-		}
+	if (auth) {
+		learn(kn, flow, ans);
+		relay = ans->relay;
 	}
 	kh_netlink_reflection_event(kn, &r, ans->nonce, auth, relay);
 }
