@@ -57,7 +57,9 @@ static unsigned int rx(struct kh_net *kn, struct sk_buff *skb,
 	    ulen - sizeof(*uh) > KH_PROBE_MAX_LEN ||
 	    !pskb_may_pull(skb, uoff + ulen))
 		goto malformed;
-	if (nf_checksum(skb, state->hook, uoff, IPPROTO_UDP, pf)) {
+	/* A zero UDP checksum over IPv4 means none (RFC 768), as udp.c takes it. */
+	if ((pf != NFPROTO_IPV4 || uh->check) &&
+	    nf_checksum(skb, state->hook, uoff, IPPROTO_UDP, pf)) {
 		kh_stat_inc(kn, KH_STAT_DROP_CSUM);
 		return NF_DROP;
 	}

@@ -5,7 +5,9 @@ kh_reflect.h has the format).  Sends them as raw IPv4/UDP, so that any
 source address and port can be forged.
 
   khprobe.py flood DST PORT SECONDS [SRC...]   requests, valid and garbage
-  khprobe.py answer SRC SPORT DST DPORT NONCEHEX OBSADDR OBSPORT
+  khprobe.py answer SRC SPORT DST DPORT NONCEHEX OBSADDR OBSPORT [--junkmac]
+                                               --junkmac: flagged authenticated,
+                                               with a MAC of a random key
   khprobe.py update SRC SPORT DST DPORT KEYFILE SEQ PUBKEY ADDR PORT [--badmac]
   khprobe.py relay SRC SPORT DST DPORT PUBKEY PEER [KEYFILE [--badmac]]
                                                a relay request: without
@@ -13,7 +15,9 @@ source address and port can be forged.
   khprobe.py birthday SRC SPORT DST DPORT PUBKEY [KEYFILE [--badmac]]
                                                a birthday probe: without
                                                KEYFILE unauthenticated
-  khprobe.py raw SRC SPORT DST DPORT HEX       any payload
+  khprobe.py raw SRC SPORT DST DPORT HEX [--nocsum]
+                                               any payload; --nocsum: UDP
+                                               checksum 0 (none, over IPv4)
   khprobe.py sniff IFACE SECONDS TYPE          hex of the first message of TYPE
 """
 import base64
@@ -54,11 +58,11 @@ def csum(data):
     return ~s & 0xffff
 
 
-def send_raw(src, sport, dst, dport, payload):
+def send_raw(src, sport, dst, dport, payload, nocsum=False):
     ulen = 8 + len(payload)
     pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 17, ulen)
     udp = struct.pack("!HHHH", sport, dport, ulen, 0) + payload
-    c = csum(pseudo + udp) or 0xffff
+    c = 0 if nocsum else csum(pseudo + udp) or 0xffff
     udp = udp[:6] + struct.pack("!H", c) + udp[8:]
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + ulen, 0, 0, 64, 17, 0,
                      socket.inet_aton(src), socket.inet_aton(dst))
@@ -102,9 +106,13 @@ def main():
     if cmd == "flood":
         flood(a[0], a[1], a[2], a[3:])
     elif cmd == "answer":
-        src, sport, dst, dport, nonce, oaddr, oport = a
-        send_raw(src, int(sport), dst, int(dport),
-                 message(ANSWER, 0, bytes.fromhex(nonce), [obs4(oaddr, int(oport))]))
+        src, sport, dst, dport, nonce, oaddr, oport = a[:7]
+        if "--junkmac" in a:
+            msg = message(ANSWER, F_AUTH, bytes.fromhex(nonce),
+                          [obs4(oaddr, int(oport))], os.urandom(32))
+        else:
+            msg = message(ANSWER, 0, bytes.fromhex(nonce), [obs4(oaddr, int(oport))])
+        send_raw(src, int(sport), dst, int(dport), msg)
     elif cmd == "update":
         src, sport, dst, dport, keyfile, seq, pub, addr, port = a[:9]
         key = base64.b64decode(open(keyfile).read().strip())
@@ -141,7 +149,8 @@ def main():
             msg = message(BIRTHDAY, 0, os.urandom(16), [])
         send_raw(src, int(sport), dst, int(dport), msg)
     elif cmd == "raw":
-        send_raw(a[0], int(a[1]), a[2], int(a[3]), bytes.fromhex(a[4]))
+        send_raw(a[0], int(a[1]), a[2], int(a[3]), bytes.fromhex(a[4]),
+                 "--nocsum" in a)
     elif cmd == "sniff":
         s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0800))
         s.bind((a[0], 0))
