@@ -14,9 +14,8 @@
 #   --kernel KVER   test this kernel (repeatable); default: every kernel with
 #                   both /boot/vmlinuz-KVER and /lib/modules/KVER/build
 #   --core KVER     test this kernel too, with the core tests only (load,
-#                   demo, status, reflect, netlink policy, sync, relay,
-#                   birthday, direct-path check, full tunnel, the quick
-#                   bench, rmmod: KH_CORE)
+#                   demo, reflect, netlink policy, sync, relay, birthday,
+#                   the quick bench, rmmod: KH_CORE)
 #   --kdir DIR      test the kernel built in the tree DIR (make check-debug),
 #                   its modules from the tree, instead of installed kernels
 #   --vm-only       no host tests
@@ -255,7 +254,7 @@ vm_jobs=${KH_VM_JOBS:-$(( $(nproc) / 2 ))}
 [[ $vm_jobs =~ ^[1-9][0-9]*$ ]] || vm_jobs=1
 
 # The tests a --core kernel runs (an extglob on their file names).
-core_glob=${KH_CORE:-'@(05|10|15|20|50|58|60|71|73|74|75|80|90)-*'}
+core_glob=${KH_CORE:-'@(05|10|15|50|58|60|71|73|80|90)-*'}
 
 # core_of KVER: the core glob for a --core kernel, else '*'.
 core_of() {
