@@ -662,8 +662,11 @@ void kh_reflect_push(struct kh_net *kn, const struct kh_record *rec)
 		    kh_endpoint_eq(&a->asker, &rec->endpoint))
 			continue;
 		a->given = rec->endpoint;
-		to[n].remote = a->asker;
-		to[n].lport = a->lport;
+		/* All of it: a stray local address or TTL would be used. */
+		to[n] = (struct kh_flow){
+			.remote = a->asker,
+			.lport = a->lport,
+		};
 		n++;
 	}
 	spin_unlock_bh(&kn->probe_lock);
