@@ -163,6 +163,20 @@ natlab_pair_end
 # The other side symmetric, against a router that accepts new WAN packets,
 # which a spray past the WAN would fill with colliding entries.
 natlab_pair open sym b
+# Birthday probing is a lottery: 256 ports opened, 1024 probed, of some
+# 64,000, miss about once in 60.  A miss with both sessions at their full
+# limits is that, not a fault: the pair gets one more draw.
+lost_draw() {
+	session a | jq -e '.mode == "probe" and .state == "failed" and
+		.probes_sent == .count' >/dev/null &&
+	session b | jq -e '.mode == "spray" and .state == "failed" and
+		.ports_opened == .count' >/dev/null
+}
+if [ "$NATLAB_PATH" != birthday ] && lost_draw; then
+	echo "open/sym: both sessions used their limits and missed: one more draw"
+	natlab_pair_end
+	natlab_pair open sym b
+fi
 [ "$NATLAB_PATH" = birthday ] || {
 	show_state
 	fail "open/sym (B first): path $NATLAB_PATH, expected the birthday pair"
