@@ -1213,6 +1213,15 @@ static void go_relayed(struct sync *s, struct path *pa, bool in_round)
 	say_change(s, &ch, in_round);
 }
 
+/* pa's peer as @dev (a later read of the device) has it; NULL if none. */
+static const struct wg_peer *peer_in(const struct sync *s,
+				     const struct wg_device *dev,
+				     const struct path *pa)
+{
+	return dev ? wg_find_peer(dev, s->dev->peers[pa->peer].public_key) :
+		     NULL;
+}
+
 /*
  * pa's path is set direct (to @ep) as of @since_ms: it counts once
  * WireGuard shows it works, so make WireGuard start a handshake now, as
@@ -1278,7 +1287,7 @@ static size_t confirm_paths(struct sync *s)
 
 			if (!pa->confirm)
 				continue;
-			q = wg_find_peer(dev, s->dev->peers[pa->peer].public_key);
+			q = peer_in(s, dev, pa);
 			if (!q || path_works(s, pa, q))
 				pa->confirm = false;
 			else if (wall - pa->since_ms < APPLY_CONFIRM_MS)
@@ -1459,9 +1468,7 @@ static void run_birthdays(struct sync *s, bool in_round,
 
 		if (!pa->bday || !pa->bday_at.ss_family)
 			continue;
-		q = now_dev ? wg_find_peer(now_dev,
-					   s->dev->peers[pa->peer].public_key) :
-			      NULL;
+		q = peer_in(s, now_dev, pa);
 		if (go_birthday(s, pa, in_round))
 			expect_wg(s, pa, &s->dev->peers[pa->peer].endpoint,
 				  since, q);
@@ -1549,9 +1556,7 @@ static int check_paths(struct sync *s, const struct kh_record *keys,
 			const struct wg_peer *q;
 			int64_t since = pa->relay >= 0 ? realtime_ms() : now;
 
-			q = now_dev ? wg_find_peer(now_dev,
-						   dev->peers[pa->peer].public_key) :
-				      NULL;
+			q = peer_in(s, now_dev, pa);
 			/*
 			 * An answer is the module's word; WireGuard's must
 			 * follow.  A handshake since this check began counts

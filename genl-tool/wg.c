@@ -318,17 +318,21 @@ struct nl_msg *wg_set_endpoint_msg(int family, uint32_t ifindex,
  * Sets one peer's endpoint and nothing else.  WGPEER_F_UPDATE_ONLY: a peer
  * removed meanwhile is not created again with no allowed IPs.
  */
-int wg_set_endpoint(struct khnl *nl, uint32_t ifindex, const void *key,
-		    const struct sockaddr_storage *endpoint)
+/* Sends a SET_DEVICE built by one of the *_msg() below (NULL: no memory). */
+static int set_device(struct khnl *nl, struct nl_msg *msg)
 {
-	struct nl_msg *msg;
-
-	if (!nl->wg_family)
-		return -WG_ENOFAMILY;
-	msg = wg_set_endpoint_msg(nl->wg_family, ifindex, key, endpoint);
 	if (!msg)
 		return -ENOMEM;
 	return khnl_request(nl, msg, NULL, NULL);
+}
+
+int wg_set_endpoint(struct khnl *nl, uint32_t ifindex, const void *key,
+		    const struct sockaddr_storage *endpoint)
+{
+	if (!nl->wg_family)
+		return -WG_ENOFAMILY;
+	return set_device(nl, wg_set_endpoint_msg(nl->wg_family, ifindex, key,
+						  endpoint));
 }
 
 /*
@@ -392,14 +396,10 @@ int wg_restart_peer(struct khnl *nl, uint32_t ifindex,
 		    const struct wg_peer *peer,
 		    const struct sockaddr_storage *endpoint)
 {
-	struct nl_msg *msg;
-
 	if (!nl->wg_family)
 		return -WG_ENOFAMILY;
-	msg = wg_restart_peer_msg(nl->wg_family, ifindex, peer, endpoint);
-	if (!msg)
-		return -ENOMEM;
-	return khnl_request(nl, msg, NULL, NULL);
+	return set_device(nl, wg_restart_peer_msg(nl->wg_family, ifindex, peer,
+						  endpoint));
 }
 
 /*
@@ -445,14 +445,9 @@ fail:
 
 int wg_nudge_peer(struct khnl *nl, uint32_t ifindex, const struct wg_peer *peer)
 {
-	struct nl_msg *msg;
-
 	if (!nl->wg_family)
 		return -WG_ENOFAMILY;
-	msg = wg_nudge_peer_msg(nl->wg_family, ifindex, peer);
-	if (!msg)
-		return -ENOMEM;
-	return khnl_request(nl, msg, NULL, NULL);
+	return set_device(nl, wg_nudge_peer_msg(nl->wg_family, ifindex, peer));
 }
 
 void wg_perror(const struct khnl *nl, int err, const char *dev)
