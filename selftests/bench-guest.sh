@@ -343,14 +343,14 @@ bench_birthday() {
 		done
 	done
 	row "Birthday probing, sym/home: pairs direct of $BDAY_TRIALS runs (birthday vs --birthday 0, relayed: $relayed)" \
-		"$found" "0" "-" "~98% (256 ports, 1024 probes)"
+		"$found" "0" "-" "~99.9% (256 ports, 2000 probes)"
 	[ ${#tb[@]} -gt 0 ] && [ ${#tr[@]} -gt 0 ] &&
 		row "Birthday probing, sym/home: second sync to first ping, ms (birthday pair vs relayed)" \
 			"$(fmt "$(stats "${tb[@]}")")" "$(fmt "$(stats "${tr[@]}")")" \
 			"$(ratio "$(stats "${tb[@]}" | cut -d' ' -f1)" "$(stats "${tr[@]}" | cut -d' ' -f1)")" "-"
 	[ ${#probes[@]} -gt 0 ] &&
 		row "Birthday probing: probes sent until found, and ms the session took" \
-			"$(fmt "$(stats "${probes[@]}")")" "$(fmt "$(stats "${took[@]}")") ms" "-" "<= 1024 probes, 100/s"
+			"$(fmt "$(stats "${probes[@]}")")" "$(fmt "$(stats "${took[@]}")") ms" "-" "<= 2000 probes, 100/s"
 	return 0
 }
 

@@ -7,7 +7,7 @@
 # must come up direct through the pair birthday probing found, not relayed;
 # both sides report the birthday path.  The limits hold on the wire: B's
 # probes cross the WAN no more often than its session says it sent (at
-# most 1024, at most about 100 a second), A's spray opens at most 256 ports
+# most 2000, at most about 100 a second), A's spray opens at most 256 ports
 # and dies (TTL) before B's NAT.  Forged and unauthenticated birthday
 # messages are refused and counted.  Then the other order with the router
 # that accepts new WAN packets: B symmetric, A "open", B first.
@@ -84,7 +84,7 @@ session a | jq -e '.mode == "spray" and .state == "found" and
 	.ports_opened <= 256 and .local_port != null' >/dev/null ||
 	fail "A's session is not a found spray: $(session a)"
 session b | jq -e '.mode == "probe" and .state == "found" and
-	.probes_sent <= 1024' >/dev/null ||
+	.probes_sent <= 2000' >/dev/null ||
 	fail "B's session is not a found probe: $(session b)"
 # B probes where A's NAT maps the found port; A's WireGuard keeps B's
 # endpoint and its module moves the port.
@@ -163,20 +163,6 @@ natlab_pair_end
 # The other side symmetric, against a router that accepts new WAN packets,
 # which a spray past the WAN would fill with colliding entries.
 natlab_pair open sym b
-# Birthday probing is a lottery: 256 ports opened, 1024 probed, of some
-# 64,000, miss about once in 60.  A miss with both sessions at their full
-# limits is that, not a fault: the pair gets one more draw.
-lost_draw() {
-	session a | jq -e '.mode == "probe" and .state == "failed" and
-		.probes_sent == .count' >/dev/null &&
-	session b | jq -e '.mode == "spray" and .state == "failed" and
-		.ports_opened == .count' >/dev/null
-}
-if [ "$NATLAB_PATH" != birthday ] && lost_draw; then
-	echo "open/sym: both sessions used their limits and missed: one more draw"
-	natlab_pair_end
-	natlab_pair open sym b
-fi
 [ "$NATLAB_PATH" = birthday ] || {
 	show_state
 	fail "open/sym (B first): path $NATLAB_PATH, expected the birthday pair"

@@ -153,7 +153,7 @@
  *	KH_A_PUBKEY (required: ours), KH_A_PEER (required: the peer's key),
  *	KH_A_ENDPOINT (required: the peer's public endpoint), KH_A_BDAY_MODE
  *	(required), KH_A_BDAY_COUNT (ports to open or probes to send;
- *	default 256 or 1024), KH_A_BDAY_RATE (messages per second, default
+ *	default 256 or 2000), KH_A_BDAY_RATE (messages per second, default
  *	100), KH_A_BDAY_TIME_MS (default 20000), KH_A_START_TTL (the spray's
  *	TTL, so that it opens our NAT and dies before the far one; default:
  *	the route's).  Birthday probing between a symmetric NAT and an
