@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Inside khctl peers sync and khctl netcheck: the state of a run, and what
+ * its files give each other.  A run is rounds: round.c probes every
+ * reflector at once; sync_apply.c sets the records they hand out;
+ * path_check.c checks the paths that need it (the machine in path.h);
+ * sync_report.c says what came of it.
+ */
+#ifndef KHCTL_SYNC_H
+#define KHCTL_SYNC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "apply.h"
+#include "cmd.h"
+#include "kh.h"
+#include "netcheck.h"
+#include "path.h"
+#include "wg.h"
+
+#define PROBES			3	/* sends per probe, as khctl probe */
+
+/* How a round ended, beyond 0 (all well) and -errno (could not start). */
+#define ROUND_SILENT		1	/* no reflector, or none answered */
+#define ROUND_FAILED		2	/* some step failed; printed */
+
+struct reflector {
+	struct sockaddr_storage addr;
+	size_t skip;			/* the peer at addr, not asked for */
+	size_t b_first, b_n;		/* its batches */
+	bool answered, auth;
+	bool alt_asked, alt_answered;	/* netcheck's other-port answer */
+	struct sockaddr_storage seen_as;
+	uint32_t rtt_us;
+	int err;			/* sending failed: -errno */
+};
+
+/* One probe's worth of wants to one reflector, sent up to PROBES times. */
+struct batch {
+	size_t refl;
+	size_t first, n;		/* positions in the reflector's wants */
+	int sends;
+	uint64_t next_us;
+	bool done;			/* answered, or cannot be sent */
+	bool alt;			/* netcheck: answer from another port */
+	size_t sent[PROBES];
+};
+
+struct sent {
+	uint8_t nonce[KH_NONCE_LEN];
+	size_t batch;
+	uint64_t at_us;
+	bool in_flight;
+};
+
+struct sync {
+	/* options */
+	const char *name;
+	struct sockaddr_storage *given;	/* --reflector */
+	size_t n_given;
+	bool watch, json;
+	bool netcheck;			/* khctl netcheck: probe, ask nothing */
+	bool has_key;			/* a mesh key on the port */
+	uint32_t interval_s, timeout_ms;
+	uint8_t start_ttl;		/* 0: no safe start */
+	uint32_t relay_after_ms;	/* 0: never relay */
+	uint32_t bday_ms;		/* 0: no birthday probing */
+	int nat;			/* KH_RECORD_F_NAT bits of our NAT,
+					 * as told: -1 none yet
+					 */
+	struct kh_bdays bdays;		/* the module's sessions, this round */
+
+	struct khnl nl;
+	struct nl_sock *ev;
+	int sigfd;
+	bool stop;
+	struct wg_device *dev;		/* as read at the last round */
+
+	/* one round's probing: round.c */
+	struct reflector *refl;
+	size_t n_refl;
+	struct batch *batch;
+	size_t n_batch, n_done;
+	struct sent *sent;
+	size_t n_sent, next_expiry, in_flight;
+	ssize_t *index;			/* nonce -> sent, open addressing */
+	size_t index_mask;
+	size_t *queue;			/* batches, by next_us */
+	size_t q_head, q_len;
+	uint64_t interval_us;
+
+	/* a round's changes, and events between rounds: sync_apply.c */
+	struct change *changes;
+	size_t n_changes, cap_changes;
+	struct kh_record *pending;
+	size_t n_pending, cap_pending;
+	bool lost;
+
+	/* the paths being checked: path_check.c */
+	struct path *paths;
+	size_t n_paths;
+	/* peers whose start we held, until their path is checked */
+	uint8_t (*held)[KH_KEY_LEN];
+	size_t n_held, cap_held;
+};
+
+/* sync.c: what both commands share */
+uint64_t now_us(void);
+void *grow(void *v, size_t n, size_t *cap, size_t size);
+void sync_init(struct sync *s, bool netcheck);
+int sync_start(struct sync *s, const struct cmd *cmd, int argc, char **argv);
+void sync_end(struct sync *s);
+int wait_fds(struct sync *s, uint64_t until, uint64_t now, bool *readable);
+
+/* round.c: one round's probing */
+int round_probe(struct sync *s);
+size_t round_answered(const struct sync *s);
+void free_round(struct sync *s);
+bool round_fatal(int err);
+ssize_t reflector_at(const struct sync *s,
+		     const struct sockaddr_storage *addr);
+
+/* nat.c: what the answers say of our NAT */
+int round_analyze(const struct sync *s, struct netcheck *nc);
+void tell_nat(struct sync *s);
+
+/* sync_apply.c: records into WireGuard */
+int add_change(struct sync *s, const struct change *ch);
+int note_held(struct sync *s, const struct change *ch);
+bool take_held(struct sync *s, const uint8_t *key);
+bool relayed(const struct sync *s, const struct wg_peer *p,
+	     const struct kh_record *rec);
+const struct kh_bday *bday_of(const struct sync *s, const struct wg_peer *p);
+bool chosen(const struct sync *s, const struct wg_peer *p,
+	    const struct kh_record *rec);
+int apply_all(struct sync *s);
+int on_watch_event(struct nl_msg *msg, void *arg);
+
+/* sync_report.c: what a round says */
+void print_reflectors_json(const struct sync *s);
+void print_reflectors(const struct sync *s);
+void print_report(const struct sync *s);
+void report_silence(const struct sync *s);
+void say_change(struct sync *s, const struct change *ch, bool in_round);
+
+/* path_check.c and the path_*.c it drives */
+int check_paths(struct sync *s, const struct kh_record *keys, size_t n_keys,
+		bool in_round);
+int probe_paths(struct sync *s);
+int take_events(struct sync *s, uint64_t until, uint64_t now);
+const struct wg_peer *peer_in(const struct sync *s,
+			      const struct wg_device *dev,
+			      const struct path *pa);
+void heard_from(struct sync *s, struct path *pa, bool in_round);
+void go_direct(struct sync *s, struct path *pa, bool in_round);
+void kick(struct sync *s, const struct path *pa,
+	  const struct wg_device *now_dev);
+void expect_wg(struct sync *s, struct path *pa,
+	       const struct sockaddr_storage *ep, int64_t since_ms,
+	       const struct wg_peer *q);
+size_t confirm_paths(struct sync *s);
+uint8_t bday_mode(struct sync *s, struct path *pa);
+int read_bdays(struct sync *s);
+void run_birthdays(struct sync *s, bool in_round,
+		   const struct wg_device *now_dev);
+int to_relay(struct sync *s, struct path *pa);
+void wait_relays(struct sync *s);
+void go_relayed(struct sync *s, struct path *pa, bool in_round);
+
+#endif
