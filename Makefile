@@ -134,6 +134,14 @@ else
 	done
 endif
 
+# kmod/netlink-gen.[ch], the family's ops and policies, from its spec
+# Documentation/netlink/specs/kh_reflect.yaml by the kernel's ynl-gen-c.py
+# (from linux-source-6.12: make deps); selftests/host/46-netlink-gen.sh
+# checks that they are current.
+.PHONY: netlink-gen
+netlink-gen:
+	@Documentation/netlink/ynl-gen.sh
+
 # The kernels apt cannot install on Debian 12 (5.10, 7.2, 7.3), in chroots.
 kernels:
 	@scripts/kernels.sh
