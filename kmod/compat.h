@@ -25,6 +25,34 @@
 #define GENL_MCAST_CAP_NET_ADMIN GENL_UNS_ADMIN_PERM
 #endif
 
+/*
+ * 6.2: split ops, where a command's do and dump are entries of their own,
+ * each with its policy: kmod/netlink-gen.c is a table of them.  Before,
+ * struct genl_ops has the members it sets (a policy per op from 5.10) and
+ * takes the table as it is, as the family's ops, as long as no command has
+ * both a do and a dump: it would be in the table twice, and the family would
+ * not register.  The flags GENL_CMD_CAP_DO and _DUMP of each entry are UAPI
+ * bits that the older cores report for an op anyway.
+ */
+#ifdef COMPAT_GENL_NO_SPLIT_OPS
+#define genl_split_ops genl_ops
+#define split_ops ops
+#define n_split_ops n_ops
+#endif
+
+/*
+ * After 6.1: a policy's range is const.  The generated policies' ranges are;
+ * 5.10 and 6.1 only read them through a pointer that is not.
+ */
+#ifdef COMPAT_NLA_RANGE_NOT_CONST
+#undef NLA_POLICY_FULL_RANGE
+#define NLA_POLICY_FULL_RANGE(tp, _range) {				\
+	.type = NLA_ENSURE_UINT_OR_BINARY_TYPE(tp),			\
+	.validation_type = NLA_VALIDATE_RANGE_PTR,			\
+	.range = (struct netlink_range_validation *)(_range),		\
+}
+#endif
+
 /* 6.17: the UDP tunnel xmit helpers take the IP control block's flags. */
 #ifdef COMPAT_UDP_TUNNEL_NO_IPCB_FLAGS
 #define udp_tunnel_xmit_skb(rt, sk, skb, src, dst, tos, ttl, df, sport,	\

@@ -2,7 +2,8 @@
 /*
  * The generic-netlink family: configuration, probes, results and events.
  * Every command needs CAP_NET_ADMIN in the namespace's user namespace, reads
- * included: what the module knows about endpoints is sensitive.
+ * included: what the module knows about endpoints is sensitive.  The ops and
+ * their policies are generated from the family's spec (netlink-gen.c).
  */
 #include <linux/if.h>
 #include <linux/jiffies.h>
@@ -11,9 +12,11 @@
 #include <net/ipv6.h>
 #include <net/sock.h>
 #include "kh.h"
+#include "netlink-gen.h"
 
 static struct genl_family kh_family;
 
+/* A struct sockaddr_in or sockaddr_in6, unicast, with a port. */
 static int validate_sockaddr(const struct nlattr *attr,
 			     struct netlink_ext_ack *extack)
 {
@@ -53,76 +56,16 @@ bad:
 	return -EINVAL;
 }
 
-/* Not const: 6.1's policy points at them without const. */
-static struct netlink_range_validation ttl_range = {
-	.min = 1, .max = KH_REC_MAX_TTL_S,
-};
-
-static struct netlink_range_validation max_records_range = {
-	.min = 1, .max = KH_REC_MAX_MAX,
-};
-
-static struct netlink_range_validation rl_range = {
-	.min = 1, .max = KH_RL_MAX,
-};
-
-static struct netlink_range_validation hold_range = {
-	.min = 1, .max = KH_START_MAX_HOLD_MS,
-};
-
-static struct netlink_range_validation relay_range = {
-	.min = 1500, .max = KH_RELAY_MAX_RATE,
-};
-
-static struct netlink_range_validation bday_count_range = {
-	.min = 1, .max = KH_BDAY_MAX_PROBES,
-};
-
-static struct netlink_range_validation bday_rate_range = {
-	.min = 1, .max = KH_BDAY_MAX_RATE,
-};
-
-static struct netlink_range_validation bday_time_range = {
-	.min = 1, .max = KH_BDAY_MAX_TIME_MS,
-};
-
-static const struct nla_policy kh_policy[KH_A_MAX + 1] = {
-	[KH_A_PORT]		= NLA_POLICY_MIN(NLA_U16, 1),
-	[KH_A_IFINDEX]		= NLA_POLICY_MIN(NLA_U32, 1),
-	[KH_A_IFNAME]		= { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
-	[KH_A_REFLECTOR]	= NLA_POLICY_VALIDATE_FN(NLA_BINARY,
-							 validate_sockaddr,
-							 sizeof(struct sockaddr_in6)),
-	[KH_A_ENDPOINT]		= NLA_POLICY_VALIDATE_FN(NLA_BINARY,
-							 validate_sockaddr,
-							 sizeof(struct sockaddr_in6)),
-	[KH_A_KEY]		= NLA_POLICY_EXACT_LEN(KH_KEY_LEN),
-	[KH_A_PUBKEY]		= NLA_POLICY_EXACT_LEN(KH_KEY_LEN),
-	[KH_A_WANT]		= NLA_POLICY_EXACT_LEN(KH_KEY_LEN),
-	[KH_A_RECORD_TTL]	= NLA_POLICY_FULL_RANGE(NLA_U32, &ttl_range),
-	[KH_A_MAX_RECORDS]	= NLA_POLICY_FULL_RANGE(NLA_U32,
-							&max_records_range),
-	[KH_A_RL_RATE]		= NLA_POLICY_FULL_RANGE(NLA_U32, &rl_range),
-	[KH_A_RL_BURST]		= NLA_POLICY_FULL_RANGE(NLA_U32, &rl_range),
-	[KH_A_RL_TOTAL]		= NLA_POLICY_FULL_RANGE(NLA_U32, &rl_range),
-	[KH_A_START_TTL]	= NLA_POLICY_MIN(NLA_U8, 1),
-	[KH_A_START_HOLD_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32, &hold_range),
-	[KH_A_ALT_PORT]		= { .type = NLA_FLAG },
-	[KH_A_RELAY]		= NLA_POLICY_EXACT_LEN(KH_KEY_LEN),
-	[KH_A_RELAY_END]	= NLA_POLICY_EXACT_LEN(KH_KEY_LEN),
-	[KH_A_RELAY_RATE]	= NLA_POLICY_FULL_RANGE(NLA_U32, &relay_range),
-	[KH_A_NAT]		= NLA_POLICY_MASK(NLA_U8, KH_RECORD_F_NAT),
-	[KH_A_PEER]		= NLA_POLICY_EXACT_LEN(KH_KEY_LEN),
-	[KH_A_BDAY_MODE]	= NLA_POLICY_RANGE(NLA_U8, KH_BDAY_SPRAY,
-						   KH_BDAY_PROBE),
-	[KH_A_BDAY_COUNT]	= NLA_POLICY_FULL_RANGE(NLA_U32,
-							&bday_count_range),
-	[KH_A_BDAY_RATE]	= NLA_POLICY_FULL_RANGE(NLA_U32,
-							&bday_rate_range),
-	[KH_A_BDAY_TIME_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32,
-							&bday_time_range),
-	[KH_A_FWMARK]		= { .type = NLA_U32 },
-};
+/*
+ * An endpoint or reflector, checked before anything else as a policy would
+ * (ynl-gen-c has no validation function to call): false if it is absent or
+ * good, else true with the extack set.
+ */
+static bool bad_sockaddr(struct genl_info *info, int attr)
+{
+	return info->attrs[attr] &&
+	       validate_sockaddr(info->attrs[attr], info->extack);
+}
 
 int kh_netlink_put_endpoint(struct sk_buff *skb, int attr,
 			    const struct kh_endpoint *ep)
@@ -184,7 +127,7 @@ static int put_stats(struct sk_buff *skb, struct kh_net *kn)
 	return 0;
 }
 
-static int kh_nl_get_status(struct sk_buff *skb, struct genl_info *info)
+int kh_reflect_nl_get_status_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kh_net *kn = kh_net(genl_info_net(info));
 	unsigned int count, max, ttl_s;
@@ -215,7 +158,7 @@ static int kh_nl_get_status(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
-static int kh_nl_watch(struct sk_buff *skb, struct genl_info *info)
+int kh_reflect_nl_watch_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kh_net *kn = kh_net(genl_info_net(info));
 	const char *ifname = "";
@@ -240,7 +183,7 @@ static int kh_nl_watch(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
-static int kh_nl_unwatch(struct sk_buff *skb, struct genl_info *info)
+int kh_reflect_nl_unwatch_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kh_net *kn = kh_net(genl_info_net(info));
 	int ret;
@@ -254,7 +197,7 @@ static int kh_nl_unwatch(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
-static int kh_nl_probe(struct sk_buff *skb, struct genl_info *info)
+int kh_reflect_nl_probe_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kh_net *kn = kh_net(genl_info_net(info));
 	u8 wants[KH_MAX_WANT * KH_KEY_LEN];
@@ -267,8 +210,8 @@ static int kh_nl_probe(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int ret, rem;
 
-	if (required(info, KH_A_PORT) ||
-	    required(info, KH_A_REFLECTOR))
+	if (bad_sockaddr(info, KH_A_REFLECTOR) ||
+	    required(info, KH_A_PORT) || required(info, KH_A_REFLECTOR))
 		return -EINVAL;
 	port = htons(nla_get_u16(info->attrs[KH_A_PORT]));
 	if (!kh_hook_is_watched(kn, port)) {
@@ -341,8 +284,8 @@ static int put_reflection(struct sk_buff *skb, const struct kh_reflection *r,
 	return 0;
 }
 
-static int kh_nl_dump_reflections(struct sk_buff *skb,
-				  struct netlink_callback *cb)
+int kh_reflect_nl_get_reflections_dumpit(struct sk_buff *skb,
+					 struct netlink_callback *cb)
 {
 	struct kh_net *kn = kh_net(sock_net(skb->sk));
 	u64 now = ktime_get_ns();
@@ -378,7 +321,8 @@ void kh_netlink_reflection_event(struct kh_net *kn,
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!genl_has_listeners(&kh_family, kn->net, 0))
+	if (!genl_has_listeners(&kh_family, kn->net,
+				KH_REFLECT_NLGRP_EVENTS))
 		return;
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
 	if (!msg)
@@ -392,7 +336,8 @@ void kh_netlink_reflection_event(struct kh_net *kn,
 		return;
 	}
 	genlmsg_end(msg, hdr);
-	genlmsg_multicast_netns(&kh_family, kn->net, msg, 0, 0, GFP_ATOMIC);
+	genlmsg_multicast_netns(&kh_family, kn->net, msg, 0,
+				KH_REFLECT_NLGRP_EVENTS, GFP_ATOMIC);
 }
 
 void *kh_netlink_dump_hdr(struct sk_buff *skb, struct netlink_callback *cb,
@@ -434,7 +379,8 @@ void kh_netlink_peer_event(struct kh_net *kn, enum kh_event event,
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!genl_has_listeners(&kh_family, kn->net, 0))
+	if (!genl_has_listeners(&kh_family, kn->net,
+				KH_REFLECT_NLGRP_EVENTS))
 		return;
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
 	if (!msg)
@@ -446,10 +392,11 @@ void kh_netlink_peer_event(struct kh_net *kn, enum kh_event event,
 		return;
 	}
 	genlmsg_end(msg, hdr);
-	genlmsg_multicast_netns(&kh_family, kn->net, msg, 0, 0, GFP_ATOMIC);
+	genlmsg_multicast_netns(&kh_family, kn->net, msg, 0,
+				KH_REFLECT_NLGRP_EVENTS, GFP_ATOMIC);
 }
 
-static int kh_nl_start(struct sk_buff *skb, struct genl_info *info)
+int kh_reflect_nl_start_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kh_net *kn = kh_net(genl_info_net(info));
 	struct kh_endpoint to = {};
@@ -457,7 +404,8 @@ static int kh_nl_start(struct sk_buff *skb, struct genl_info *info)
 	__be16 port;
 	int ret;
 
-	if (required(info, KH_A_PORT) || required(info, KH_A_ENDPOINT) ||
+	if (bad_sockaddr(info, KH_A_ENDPOINT) ||
+	    required(info, KH_A_PORT) || required(info, KH_A_ENDPOINT) ||
 	    required(info, KH_A_START_TTL) ||
 	    required(info, KH_A_START_HOLD_MS))
 		return -EINVAL;
@@ -483,7 +431,7 @@ static u32 attr_u32_or_0(const struct nlattr *attr)
 	return attr ? nla_get_u32(attr) : 0;
 }
 
-static int kh_nl_birthday(struct sk_buff *skb, struct genl_info *info)
+int kh_reflect_nl_birthday_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kh_net *kn = kh_net(genl_info_net(info));
 	struct nlattr **a = info->attrs;
@@ -491,7 +439,8 @@ static int kh_nl_birthday(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *attr;
 	int ret;
 
-	if (required(info, KH_A_PORT) || required(info, KH_A_PUBKEY) ||
+	if (bad_sockaddr(info, KH_A_ENDPOINT) ||
+	    required(info, KH_A_PORT) || required(info, KH_A_PUBKEY) ||
 	    required(info, KH_A_PEER) || required(info, KH_A_ENDPOINT) ||
 	    required(info, KH_A_BDAY_MODE))
 		return -EINVAL;
@@ -525,7 +474,7 @@ static int kh_nl_birthday(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
-static int kh_nl_birthday_end(struct sk_buff *skb, struct genl_info *info)
+int kh_reflect_nl_birthday_end_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kh_net *kn = kh_net(genl_info_net(info));
 	int ret;
@@ -539,13 +488,13 @@ static int kh_nl_birthday_end(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
-static int kh_nl_dump_birthdays(struct sk_buff *skb,
-				struct netlink_callback *cb)
+int kh_reflect_nl_get_birthdays_dumpit(struct sk_buff *skb,
+				       struct netlink_callback *cb)
 {
 	return kh_bday_dump(kh_net(sock_net(skb->sk)), skb, cb);
 }
 
-static int kh_nl_set_key(struct sk_buff *skb, struct genl_info *info)
+int kh_reflect_nl_set_key_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kh_net *kn = kh_net(genl_info_net(info));
 	int ret;
@@ -564,7 +513,7 @@ static int kh_nl_set_key(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
-static int kh_nl_set_config(struct sk_buff *skb, struct genl_info *info)
+int kh_reflect_nl_set_config_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kh_net *kn = kh_net(genl_info_net(info));
 	struct nlattr **a = info->attrs;
@@ -584,7 +533,7 @@ static int kh_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
-static int kh_nl_get_peer(struct sk_buff *skb, struct genl_info *info)
+int kh_reflect_nl_get_peer_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kh_net *kn = kh_net(genl_info_net(info));
 	struct kh_record rec;
@@ -610,12 +559,13 @@ static int kh_nl_get_peer(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
-static int kh_nl_dump_peers(struct sk_buff *skb, struct netlink_callback *cb)
+int kh_reflect_nl_get_peers_dumpit(struct sk_buff *skb,
+				   struct netlink_callback *cb)
 {
 	return kh_records_dump(kh_net(sock_net(skb->sk)), skb, cb);
 }
 
-static int kh_nl_set_peer(struct sk_buff *skb, struct genl_info *info)
+int kh_reflect_nl_set_peer_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kh_net *kn = kh_net(genl_info_net(info));
 	struct kh_record rec = {
@@ -625,8 +575,8 @@ static int kh_nl_set_peer(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *ep;
 	int ret;
 
-	if (required(info, KH_A_PUBKEY) ||
-	    required(info, KH_A_ENDPOINT))
+	if (bad_sockaddr(info, KH_A_ENDPOINT) ||
+	    required(info, KH_A_PUBKEY) || required(info, KH_A_ENDPOINT))
 		return -EINVAL;
 	ep = info->attrs[KH_A_ENDPOINT];
 	memcpy(rec.key, nla_data(info->attrs[KH_A_PUBKEY]), KH_KEY_LEN);
@@ -644,7 +594,7 @@ static int kh_nl_set_peer(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
-static int kh_nl_del_peer(struct sk_buff *skb, struct genl_info *info)
+int kh_reflect_nl_del_peer_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kh_net *kn = kh_net(genl_info_net(info));
 	int ret;
@@ -658,97 +608,38 @@ static int kh_nl_del_peer(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
-static int kh_nl_flush_peers(struct sk_buff *skb, struct genl_info *info)
+int kh_reflect_nl_flush_peers_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	kh_records_flush(kh_net(genl_info_net(info)));
 	return 0;
 }
 
-static const struct genl_ops kh_ops[] = {
-	{
-		.cmd = KH_CMD_GET_STATUS,
-		.doit = kh_nl_get_status,
-		.flags = GENL_UNS_ADMIN_PERM,
-	}, {
-		.cmd = KH_CMD_WATCH,
-		.doit = kh_nl_watch,
-		.flags = GENL_UNS_ADMIN_PERM,
-	}, {
-		.cmd = KH_CMD_UNWATCH,
-		.doit = kh_nl_unwatch,
-		.flags = GENL_UNS_ADMIN_PERM,
-	}, {
-		.cmd = KH_CMD_PROBE,
-		.doit = kh_nl_probe,
-		.flags = GENL_UNS_ADMIN_PERM,
-	}, {
-		.cmd = KH_CMD_GET_REFLECTIONS,
-		.dumpit = kh_nl_dump_reflections,
-		.flags = GENL_UNS_ADMIN_PERM,
-	}, {
-		.cmd = KH_CMD_SET_KEY,
-		.doit = kh_nl_set_key,
-		.flags = GENL_UNS_ADMIN_PERM,
-	}, {
-		.cmd = KH_CMD_SET_CONFIG,
-		.doit = kh_nl_set_config,
-		.flags = GENL_UNS_ADMIN_PERM,
-	}, {
-		.cmd = KH_CMD_GET_PEER,
-		.doit = kh_nl_get_peer,
-		.flags = GENL_UNS_ADMIN_PERM,
-	}, {
-		.cmd = KH_CMD_GET_PEERS,
-		.dumpit = kh_nl_dump_peers,
-		.flags = GENL_UNS_ADMIN_PERM,
-	}, {
-		.cmd = KH_CMD_SET_PEER,
-		.doit = kh_nl_set_peer,
-		.flags = GENL_UNS_ADMIN_PERM,
-	}, {
-		.cmd = KH_CMD_DEL_PEER,
-		.doit = kh_nl_del_peer,
-		.flags = GENL_UNS_ADMIN_PERM,
-	}, {
-		.cmd = KH_CMD_FLUSH_PEERS,
-		.doit = kh_nl_flush_peers,
-		.flags = GENL_UNS_ADMIN_PERM,
-	}, {
-		.cmd = KH_CMD_START,
-		.doit = kh_nl_start,
-		.flags = GENL_UNS_ADMIN_PERM,
-	},
-	{
-		.cmd = KH_CMD_BIRTHDAY,
-		.doit = kh_nl_birthday,
-		.flags = GENL_UNS_ADMIN_PERM,
-	},
-	{
-		.cmd = KH_CMD_BIRTHDAY_END,
-		.doit = kh_nl_birthday_end,
-		.flags = GENL_UNS_ADMIN_PERM,
-	},
-	{
-		.cmd = KH_CMD_GET_BIRTHDAYS,
-		.dumpit = kh_nl_dump_birthdays,
-		.flags = GENL_UNS_ADMIN_PERM,
-	},
+/*
+ * The commands whose request lists no attribute (status, flush and the
+ * dumps) have no policy of their own: the family's refuses everything for
+ * them.  6.1 and later do so by themselves; 5.10 would take anything.
+ */
+static const struct nla_policy kh_reject_all[KH_A_MAX + 1] = {
+	[KH_A_UNSPEC + 1 ... KH_A_MAX] = { .type = NLA_REJECT },
 };
 
 /* Events carry endpoints: only for those who may read them. */
 static const struct genl_multicast_group kh_mcgrps[] = {
-	{ .name = KH_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_NET_ADMIN },
+	[KH_REFLECT_NLGRP_EVENTS] = {
+		.name = KH_MCGRP_EVENTS,
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
+	},
 };
 
 static struct genl_family kh_family __ro_after_init = {
 	.name = KH_GENL_NAME,
 	.version = KH_GENL_VERSION,
 	.maxattr = KH_A_MAX,
-	.policy = kh_policy,
+	.policy = kh_reject_all,
 	.netnsok = true,
 	.module = THIS_MODULE,
-	.ops = kh_ops,
-	.n_ops = ARRAY_SIZE(kh_ops),
+	.split_ops = kh_reflect_nl_ops,
+	.n_split_ops = ARRAY_SIZE(kh_reflect_nl_ops),
 	.mcgrps = kh_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(kh_mcgrps),
 };
