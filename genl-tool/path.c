@@ -21,7 +21,7 @@
  * probe, say, while a birthday session runs.
  */
 #include "path.h"
-#include "sync.h"
+#include "reflector.h"
 #include "util.h"
 
 /* The peer's module answered, or its own probe came. */

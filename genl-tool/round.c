@@ -22,23 +22,6 @@
 
 #define NONE			((size_t)-1)
 
-void free_round(struct sync *s)
-{
-	free(s->refl);
-	free(s->batch);
-	free(s->sent);
-	free(s->index);
-	free(s->queue);
-	s->refl = NULL;
-	s->batch = NULL;
-	s->sent = NULL;
-	s->index = NULL;
-	s->queue = NULL;
-	s->n_refl = s->n_batch = s->n_done = s->n_sent = 0;
-	s->next_expiry = s->in_flight = s->q_head = s->q_len = 0;
-	s->n_changes = 0;
-}
-
 /* The nonce is random: its first bytes make a fine hash. */
 static size_t nonce_hash(const uint8_t *nonce)
 {

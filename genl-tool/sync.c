@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * What khctl peers sync and khctl netcheck share: their options, the
- * sockets of a run and its end, the clock and the wait for events.
+ * sockets of a run, a round's tables freed and the run's end, the clock
+ * and the wait for events.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -184,6 +185,24 @@ int sync_start(struct sync *s, const struct cmd *cmd, int argc, char **argv)
 		return 1;
 	}
 	return -1;
+}
+
+/* Forget the last round's probing and changes: a new one begins. */
+void free_round(struct sync *s)
+{
+	free(s->refl);
+	free(s->batch);
+	free(s->sent);
+	free(s->index);
+	free(s->queue);
+	s->refl = NULL;
+	s->batch = NULL;
+	s->sent = NULL;
+	s->index = NULL;
+	s->queue = NULL;
+	s->n_refl = s->n_batch = s->n_done = s->n_sent = 0;
+	s->next_expiry = s->in_flight = s->q_head = s->q_len = 0;
+	s->n_changes = 0;
 }
 
 void sync_end(struct sync *s)

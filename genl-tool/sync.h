@@ -20,6 +20,7 @@
 #include "kh.h"
 #include "netcheck.h"
 #include "path.h"
+#include "reflector.h"
 #include "wg.h"
 
 #define PROBES			3	/* sends per probe, as khctl probe */
@@ -27,17 +28,6 @@
 /* How a round ended, beyond 0 (all well) and -errno (could not start). */
 #define ROUND_SILENT		1	/* no reflector, or none answered */
 #define ROUND_FAILED		2	/* some step failed; printed */
-
-struct reflector {
-	struct sockaddr_storage addr;
-	size_t skip;			/* the peer at addr, not asked for */
-	size_t b_first, b_n;		/* its batches */
-	bool answered, auth;
-	bool alt_asked, alt_answered;	/* netcheck's other-port answer */
-	struct sockaddr_storage seen_as;
-	uint32_t rtt_us;
-	int err;			/* sending failed: -errno */
-};
 
 /* One probe's worth of wants to one reflector, sent up to PROBES times. */
 struct batch {
@@ -113,13 +103,13 @@ uint64_t now_us(void);
 void *grow(void *v, size_t n, size_t *cap, size_t size);
 void sync_init(struct sync *s, bool netcheck);
 int sync_start(struct sync *s, const struct cmd *cmd, int argc, char **argv);
+void free_round(struct sync *s);
 void sync_end(struct sync *s);
 int wait_fds(struct sync *s, uint64_t until, uint64_t now, bool *readable);
 
 /* round.c: one round's probing */
 int round_probe(struct sync *s);
 size_t round_answered(const struct sync *s);
-void free_round(struct sync *s);
 bool round_fatal(int err);
 ssize_t reflector_at(const struct sync *s,
 		     const struct sockaddr_storage *addr);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "path.h"
-#include "sync.h"
+#include "reflector.h"
 #include "tap.h"
 #include "util.h"
 
