@@ -31,9 +31,9 @@ enum path_state {
 	PATH_PAIR_FOUND,	/* it found one, at bday_at */
 	PATH_PAIR_MISSED,	/* it ended without one, or never began */
 	PATH_CONFIRMING,	/* set direct, until WireGuard shows it works */
-	PATH_WANT_RELAY,	/* no direct path: chosen_relay is to relay it */
+	PATH_WANT_RELAY,	/* no direct path: relay via chosen_relay */
 	PATH_ASKING_RELAY,	/* asked, until it says the peer asked too */
-	PATH_RELAY_READY,	/* both asked: WireGuard's endpoint becomes it */
+	PATH_RELAY_READY,	/* both asked: go_relayed() sets it */
 	PATH_DONE,		/* nothing more this check: it works, or there
 				 * is no way (and that was said)
 				 */

@@ -106,7 +106,8 @@ static int parse_opt(struct sync *s, const struct cmd *cmd, int ch,
 		s->start_ttl = (uint8_t)ttl;
 		return -1;
 	case 'R':
-		if (parse_u32(optarg, 0, MAX_RELAY_AFTER_MS, &s->relay_after_ms))
+		if (parse_u32(optarg, 0, MAX_RELAY_AFTER_MS,
+			      &s->relay_after_ms))
 			return cmd_usage_error(cmd, "relay-after must be 0 to %u milliseconds",
 					       MAX_RELAY_AFTER_MS);
 		return -1;

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Inside khctl peers sync and khctl netcheck: the state of a run, and what
- * its files give each other.  A run is rounds: round.c probes every
- * reflector at once; sync_apply.c sets the records they hand out;
- * path_check.c checks the paths that need it (the machine in path.h);
- * sync_report.c says what came of it.
+ * Inside khctl peers sync (cmd_sync.c) and khctl netcheck (cmd_netcheck.c):
+ * the state of a run, and what its files give each other.  sync.c starts
+ * and ends a run.  In a round, round.c probes every reflector at once and
+ * nat.c tells them what the answers say of our NAT; then, for sync,
+ * sync_apply.c sets the records they hand out, path_check.c checks the
+ * paths that need it (their states in path.h), and sync_report.c says
+ * what came of it.
  */
 #ifndef KHCTL_SYNC_H
 #define KHCTL_SYNC_H
@@ -137,14 +139,18 @@ void print_report(const struct sync *s);
 void report_silence(const struct sync *s);
 void say_change(struct sync *s, const struct change *ch, bool in_round);
 
-/* path_check.c and the path_*.c it drives */
+/* path_check.c: the path check, whose phases are the files below */
 int check_paths(struct sync *s, const struct kh_record *keys, size_t n_keys,
 		bool in_round);
+
+/* path_probe.c: probing the paths, and the events meanwhile */
 int probe_paths(struct sync *s);
 int take_events(struct sync *s, uint64_t until, uint64_t now);
 const struct wg_peer *peer_in(const struct sync *s,
 			      const struct wg_device *dev,
 			      const struct path *pa);
+
+/* path_direct.c: a direct path set, and confirmed by WireGuard */
 void heard_from(struct sync *s, struct path *pa, bool in_round);
 void go_direct(struct sync *s, struct path *pa, bool in_round);
 void kick(struct sync *s, const struct path *pa,
@@ -153,10 +159,14 @@ void expect_wg(struct sync *s, struct path *pa,
 	       const struct sockaddr_storage *ep, int64_t since_ms,
 	       const struct wg_peer *q);
 size_t confirm_paths(struct sync *s);
+
+/* path_birthday.c: birthday probing */
 uint8_t bday_mode(struct sync *s, struct path *pa);
 int read_bdays(struct sync *s);
 void run_birthdays(struct sync *s, bool in_round,
 		   const struct wg_device *now_dev);
+
+/* path_relay.c: the relay */
 int to_relay(struct sync *s, struct path *pa);
 void wait_relays(struct sync *s);
 void go_relayed(struct sync *s, struct path *pa, bool in_round);
