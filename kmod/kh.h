@@ -122,6 +122,9 @@ struct kh_record {
 	u8 flags;			/* KH_RECORD_F_* */
 	unsigned long confirmed;	/* jiffies */
 	unsigned long expires;		/* jiffies */
+	u64 req_seq;			/* KH_PF_SEQ of the key's newest request
+					 * that we answered; 0: none
+					 */
 };
 
 struct kh_asker {
@@ -192,6 +195,7 @@ struct kh_net {
 	struct socket *sock4;	/* unbound, only to send from */
 	struct socket *sock6;	/* NULL when IPv6 is disabled */
 
+	atomic64_t seq;		/* KH_PF_SEQ of what we last sent */
 	spinlock_t probe_lock;	/* pending and reflections, taken in BH */
 	struct kh_pending pending[KH_MAX_PENDING];
 	struct kh_reflection reflections[KH_MAX_REFLECTIONS];
@@ -325,6 +329,7 @@ struct kh_probe_ask {
 };
 
 void kh_reflect_put_mac(const struct kh_key *key, u8 *buf, size_t len);
+u64 kh_reflect_next_seq(struct kh_net *kn);
 bool kh_reflect_mac_ok(const struct kh_key *key,
 		       const struct kh_probe_msg *msg);
 

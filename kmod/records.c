@@ -167,6 +167,8 @@ void kh_records_flush(struct kh_net *kn)
  * Add or refresh the record @in->key.  A record confirmed more recently than
  * @in keeps its endpoint: a late or relayed report must not undo a fresh
  * one.  Announces additions and changes, and pushes them to those who asked.
+ * -EALREADY: @in is the key's own request (@in->req_seq) and no newer than
+ * one taken before, a replay; nothing changed.
  */
 int kh_records_update(struct kh_net *kn, const struct kh_record *in,
 		      unsigned int ttl_s)
@@ -180,6 +182,14 @@ int kh_records_update(struct kh_net *kn, const struct kh_record *in,
 		return -ENOENT;
 	}
 	rec = find(kn, in->key);
+	/*
+	 * A request of the key's own that is not newer than one already taken
+	 * is a replay, from wherever it comes: nothing of it is used.
+	 */
+	if (rec && in->req_seq && in->req_seq <= rec->req_seq) {
+		spin_unlock_bh(&kn->rec_lock);
+		return -EALREADY;
+	}
 	if (!rec) {
 		if (kn->rec_count >= kn->rec_max) {
 			spin_unlock_bh(&kn->rec_lock);
@@ -211,6 +221,9 @@ int kh_records_update(struct kh_net *kn, const struct kh_record *in,
 	rec->source = in->source;
 	rec->flags = in->flags;
 	rec->confirmed = in->confirmed;
+	/* Learned and set records keep the key's own sequence. */
+	if (in->req_seq)
+		rec->req_seq = in->req_seq;
 	rec->expires = jiffies + (ttl_s ?: kn->rec_ttl_s) * HZ;
 	snap = *rec;
 	spin_unlock_bh(&kn->rec_lock);

@@ -137,21 +137,45 @@ static bool waiting_for(struct kh_net *kn, __be16 lport,
 	return ret;
 }
 
-static void observe(struct kh_net *kn, const struct kh_flow *flow,
-		    const u8 *pubkey, u8 nat)
+/*
+ * The next KH_PF_SEQ of ours: wall-clock time, so that it keeps growing
+ * across our reboots, and above the last one even if the clock steps back.
+ */
+u64 kh_reflect_next_seq(struct kh_net *kn)
+{
+	u64 now = ktime_get_real_ns(), last = atomic64_read(&kn->seq);
+
+	for (;;) {
+		u64 next = max(now, last + 1), seen;
+
+		seen = atomic64_cmpxchg(&kn->seq, last, next);
+		if (seen == last)
+			return next;
+		last = seen;
+	}
+}
+
+/*
+ * The sender of an authenticated request is where it came from.  False:
+ * the request is a replay (its sequence no newer than one taken from that
+ * key), and nothing of it may be used.
+ */
+static bool observe(struct kh_net *kn, const struct kh_flow *flow,
+		    const struct kh_probe_msg *req)
 {
 	struct kh_record rec = {
 		.endpoint = flow->remote,
 		.lport = flow->lport,
 		.source = KH_SOURCE_OBSERVED,
-		.flags = nat & KH_RECORD_F_NAT,
+		.flags = req->nat & KH_RECORD_F_NAT,
 		.confirmed = jiffies,
+		.req_seq = req->seq,
 	};
 
-	memcpy(rec.key, pubkey, KH_KEY_LEN);
+	memcpy(rec.key, req->pubkey, KH_KEY_LEN);
 	if (rec.endpoint.addr.sa_family == AF_INET6)
 		rec.endpoint.addr6.sin6_scope_id = 0;
-	kh_records_update(kn, &rec, 0);
+	return kh_records_update(kn, &rec, 0) != -EALREADY;
 }
 
 static void put_record(struct kh_probe_writer *w, const struct kh_record *rec)
@@ -169,7 +193,7 @@ static void put_record(struct kh_probe_writer *w, const struct kh_record *rec)
 /*
  * Answer a request.  With @key (the request's MAC verified) the answer is
  * authenticated and carries the records asked for; without, it is never
- * larger than the request.
+ * larger than the request.  A replayed request gets nothing.
  */
 static void answer(struct kh_net *kn, const struct kh_flow *flow,
 		   const struct kh_probe_msg *req, const struct kh_key *key)
@@ -182,6 +206,18 @@ static void answer(struct kh_net *kn, const struct kh_flow *flow,
 	u8 type, vlen;
 	int ret;
 
+	/*
+	 * Under the key a request says who sent it and when: without both
+	 * it is answered as a plain probe; a replay is not answered at all.
+	 */
+	if (key && (!req->pubkey || !req->has_seq)) {
+		kh_stat_inc(kn, KH_STAT_DROP_AUTH);
+		key = NULL;
+	}
+	if (key && !observe(kn, flow, req)) {
+		kh_stat_inc(kn, KH_STAT_DROP_REPLAY);
+		return;
+	}
 	/* Only an authenticated answer may grow: keep softirq stack small. */
 	if (key) {
 		cap = KH_PROBE_MAX_LEN;
@@ -196,15 +232,13 @@ static void answer(struct kh_net *kn, const struct kh_flow *flow,
 	ep_to_addr(&flow->remote, &obs);
 	kh_probe_put_observed(&w, &obs);
 	/* A relay only for a sender that says who it is, under the key. */
-	if ((req->relay || req->relay_end) && (!key || !req->pubkey))
+	if ((req->relay || req->relay_end) && !key)
 		kh_stat_inc(kn, KH_STAT_RELAY_REFUSED);
 	if (key) {
-		if (req->pubkey)
-			observe(kn, flow, req->pubkey, req->nat);
-		if (req->pubkey && req->relay_end)
+		if (req->relay_end)
 			kh_relay_end(kn, flow->lport, req->pubkey,
 				     req->relay_end);
-		if (req->pubkey && req->relay &&
+		if (req->relay &&
 		    kh_relay_grant(kn, flow, req->pubkey, req->relay))
 			kh_probe_put(&w, KH_PF_RELAY, req->relay, KH_KEY_LEN);
 		while (kh_probe_next_field(req, &off, &type, &val, &vlen)) {
@@ -219,8 +253,7 @@ static void answer(struct kh_net *kn, const struct kh_flow *flow,
 			remember_asker(kn, flow, req->pubkey, val,
 				       &rec.endpoint);
 			put_record(&w, &rec);
-			if (req->pubkey &&
-			    waiting_for(kn, flow->lport, &rec.endpoint,
+			if (waiting_for(kn, flow->lport, &rec.endpoint,
 					req->pubkey, &flow->remote))
 				kh_probe_put(&w, KH_PF_WAITING, NULL, 0);
 		}
@@ -573,6 +606,7 @@ int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 		       key ? KH_PROBE_F_AUTH : 0, nonce);
 	if (key) {
 		kh_probe_put(&w, KH_PF_PUBKEY, ask->pubkey, KH_KEY_LEN);
+		kh_probe_put_seq(&w, kh_reflect_next_seq(kn));
 		for (i = 0; i < ask->nr_wants; i++)
 			kh_probe_put(&w, KH_PF_WANT,
 				     ask->wants + i * KH_KEY_LEN, KH_KEY_LEN);
@@ -678,8 +712,7 @@ void kh_reflect_push(struct kh_net *kn, const struct kh_record *rec)
 		get_random_bytes(nonce, sizeof(nonce));
 		kh_probe_start(&w, buf, sizeof(buf), KH_PROBE_UPDATE,
 			       KH_PROBE_F_AUTH, nonce);
-		/* Wall-clock time keeps growing across our reboots too. */
-		kh_probe_put_seq(&w, ktime_get_real_ns());
+		kh_probe_put_seq(&w, kh_reflect_next_seq(kn));
 		/*
 		 * Never KH_PF_WAITING: whoever gets a push holds, and the
 		 * answer to the request that caused it says so to the other.

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Forged answers and updates (wrong nonce, wrong source, replayed, wrong
 # MAC) are dropped and counted, and change no stored endpoint, no record and
-# no WireGuard endpoint.
+# no WireGuard endpoint.  A captured authenticated request, replayed to the
+# reflector from another address or from the sender's own, is not answered
+# and moves no record.
 . "$(dirname "$0")/../lib.sh"
 
 KHPROBE=$KH_REPO/selftests/tools/khprobe.py
@@ -106,3 +108,32 @@ n2 "$KHPROBE" raw 192.0.2.2 40000 192.0.2.1 51820 "$request" --nocsum
 wait_for "[ \$(kh_status 1 .counters.tx_answers) -gt $sent ]" 5 ||
 	fail "a request without a UDP checksum was not answered: $(kh_status 1 .counters)"
 expect_eq "$(kh_status 1 .counters.drop_csum)" "$csums" "requests dropped for their checksum"
+
+# An authenticated request of ns1's sync, captured on the reflector's link
+# and replayed from another address, then from ns1's own: not answered,
+# counted, and ns2's record of ns1 stays where ns1 is.
+n2 "$KHPROBE" sniff veth0 10 1 >"$KH_TMP/request" 2>"$KH_TMP/sniff" &
+sniff=$!
+wait_for "grep -q ready '$KH_TMP/sniff'" 30 || fail "sniffer did not start within 30 s"
+kh 1 peers sync wg0 >"$KH_TMP/sync.out" 2>&1 || fail "ns1's sync failed: $(cat "$KH_TMP/sync.out")"
+wait "$sniff" || fail "no request of ns1's sync captured"
+request=$(cat "$KH_TMP/request")
+k1=$(wg_pub 1 wg0)
+record() { kh 2 peers list -j | jq -r --arg k "$k1" '.[] | select(.public_key == $k) | .endpoint'; }
+expect_eq "$(record)" 192.0.2.1:51820 "ns2's record of ns1 after its sync"
+c=$(kh_status 2 '.counters | "\(.tx_answers) \(.drop_replay)"')
+read -r sent replays <<<"$c"
+n1 "$KHPROBE" raw 192.0.2.3 4444 192.0.2.2 51821 "$request"
+wait_for "[ \$(kh_status 2 .counters.drop_replay) -eq $((replays + 1)) ]" 5 ||
+	fail "a request replayed from another address: $(kh_status 2 .counters)"
+n1 "$KHPROBE" raw 192.0.2.1 51820 192.0.2.2 51821 "$request"
+wait_for "[ \$(kh_status 2 .counters.drop_replay) -eq $((replays + 2)) ]" 5 ||
+	fail "a request replayed from its sender's address: $(kh_status 2 .counters)"
+expect_eq "$(record)" 192.0.2.1:51820 "ns2's record of ns1 after the replays"
+expect_eq "$(kh_status 2 .counters.tx_answers)" "$sent" "answers to replayed requests"
+# The sender's next request is newer: taken.
+kh 1 peers sync wg0 >"$KH_TMP/sync.out" 2>&1 ||
+	fail "ns1's sync after the replays failed: $(cat "$KH_TMP/sync.out")"
+[ "$(kh_status 2 .counters.tx_answers)" -gt "$sent" ] ||
+	fail "ns2 did not answer ns1's next request"
+echo "replayed requests: not answered, no record moved"

@@ -128,8 +128,9 @@ def main():
         if len(a) > 6:
             key = base64.b64decode(open(a[6]).read().strip())
             msg = message(REQUEST, F_AUTH, os.urandom(16),
-                          [field(PF_PUBKEY, base64.b64decode(pub)), relay,
-                           field(PF_PAD, bytes(18))], key)
+                          [field(PF_PUBKEY, base64.b64decode(pub)),
+                           field(PF_SEQ, struct.pack(">Q", time.time_ns())),
+                           relay, field(PF_PAD, bytes(18))], key)
             if "--badmac" in a:
                 msg = msg[:-1] + bytes([msg[-1] ^ 1])
         else:

@@ -303,7 +303,9 @@ enum kh_stat {
 	KH_STAT_RECORDS_REFUSED,	/* new record refused: table full */
 	KH_STAT_RECORDS_EXPIRED,	/* records reclaimed after their TTL */
 	KH_STAT_DROP_RATELIMIT,		/* request over the rate limit */
-	KH_STAT_DROP_REPLAY,		/* answer or update seen before */
+	KH_STAT_DROP_REPLAY,		/* answer, update or authenticated
+					 * request seen before
+					 */
 	KH_STAT_START_CLAMPED,		/* packets sent with a start's TTL */
 	KH_STAT_START_RELEASED,		/* starts ended by the peer's packet */
 	KH_STAT_RELAY_GRANTED,		/* relay requests granted or renewed */
@@ -372,7 +374,10 @@ enum kh_event {
  * least KH_PROBE_REQ_MIN_LEN bytes.
  *
  * An update carries a KH_PF_SEQ; a receiver accepts only a sequence number
- * above the last one it took from that reflector.
+ * above the last one it took from that reflector.  So does an authenticated
+ * request, with the sender's KH_PF_PUBKEY: a reflector takes it only with a
+ * sequence number above the last one it took under that key (kept with the
+ * key's record), and answers a replay with nothing.
  *
  * Authenticated messages (flag KH_PROBE_F_AUTH) end with a KH_PF_MAC field:
  * keyed BLAKE2s-128 (key: the mesh key) over every byte before the MAC's
@@ -417,8 +422,10 @@ enum kh_probe_field {
 	KH_PF_RECORD_V4 = 5,	/* key, address, port, u32 age in seconds */
 	KH_PF_RECORD_V6 = 6,	/* key, address, port, u32 age in seconds */
 	KH_PF_MAC = 7,		/* last field of an authenticated message */
-	KH_PF_SEQ = 8,		/* u64, grows with every update a sender
-				 * sends: a replayed update is refused
+	KH_PF_SEQ = 8,		/* u64, grows with every authenticated
+				 * request and update a sender sends (its
+				 * wall clock in ns, or the last one + 1):
+				 * a replayed one is refused
 				 */
 	KH_PF_WAITING = 9,	/* empty, right after a record in an answer:
 				 * the record's peer was given the receiver's
