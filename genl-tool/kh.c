@@ -99,6 +99,7 @@ static const char *const stat_names[] = {
 	[KH_STAT_BDAY_FOUND]		= "bday_found",
 	[KH_STAT_BDAY_REFUSED]		= "bday_refused",
 	[KH_STAT_BDAY_REWRITTEN]	= "bday_rewritten",
+	[KH_STAT_TX_RETRIES]		= "tx_retries",
 };
 
 /* NULL for counters newer than this khctl. */

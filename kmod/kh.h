@@ -92,7 +92,20 @@ struct kh_pending {
 	__be16 lport;
 	u8 state;		/* enum kh_pending_state */
 	bool alt;		/* answered from another port: any port matches */
+	bool retried;		/* sent again with a cookie already */
 	u64 sent_ns;
+	u8 *req;		/* an authenticated request as sent, to send
+				 * again with a cookie; NULL once answered
+				 */
+	u16 req_len;
+};
+
+/* The cookie a reflector gave us for its next request from our port. */
+struct kh_cookie {
+	struct kh_endpoint reflector;
+	__be16 lport;			/* 0: slot free */
+	u8 cookie[KH_COOKIE_LEN];
+	unsigned long at;		/* jiffies */
 };
 
 struct kh_reflection {
@@ -196,12 +209,22 @@ struct kh_net {
 	struct socket *sock6;	/* NULL when IPv6 is disabled */
 
 	atomic64_t seq;		/* KH_PF_SEQ of what we last sent */
-	spinlock_t probe_lock;	/* pending and reflections, taken in BH */
+	/*
+	 * Pending requests, reflections, cookies given to us, askers and
+	 * starts; taken in BH.
+	 */
+	spinlock_t probe_lock;
 	struct kh_pending pending[KH_MAX_PENDING];
+	struct kh_cookie cookies[KH_MAX_REFLECTIONS];
 	struct kh_reflection reflections[KH_MAX_REFLECTIONS];
 	struct kh_asker askers[KH_MAX_ASKERS];
 	struct kh_start starts[KH_MAX_STARTS];
 	int nr_starts;			/* read locklessly by the hooks */
+
+	/* The secrets of the cookies we give: see reflect.c. */
+	spinlock_t cookie_lock;
+	u8 cookie_secret[2][KH_KEY_LEN];	/* now, and the one before */
+	unsigned long cookie_born;		/* jiffies: secret[0]'s */
 
 	/* The relay: see relay.c. */
 	spinlock_t relay_lock;
@@ -330,6 +353,8 @@ struct kh_probe_ask {
 
 void kh_reflect_put_mac(const struct kh_key *key, u8 *buf, size_t len);
 u64 kh_reflect_next_seq(struct kh_net *kn);
+void kh_reflect_init(struct kh_net *kn);
+void kh_reflect_exit(struct kh_net *kn);
 bool kh_reflect_mac_ok(const struct kh_key *key,
 		       const struct kh_probe_msg *msg);
 

@@ -35,6 +35,7 @@ static int __net_init kh_net_init(struct net *net)
 	kn->net = net;
 	mutex_init(&kn->lock);
 	spin_lock_init(&kn->probe_lock);
+	kh_reflect_init(kn);
 	kn->stats = alloc_percpu(struct kh_stats);
 	if (!kn->stats)
 		return -ENOMEM;
@@ -60,6 +61,7 @@ static void __net_exit kh_net_exit(struct net *net)
 	/* The hooks first: nothing adds records or sends after that. */
 	kh_hook_exit(kn);
 	kh_bday_exit(kn);
+	kh_reflect_exit(kn);
 	kh_records_exit(kn);
 	kh_ratelimit_exit(kn);
 	kh_socket_exit(kn);

@@ -118,6 +118,19 @@ static bool field_ok(struct kh_probe_msg *msg, u8 ftype, const u8 *val,
 		else
 			msg->relay_end = val;
 		return true;
+	case KH_PF_COOKIE:
+		if (!auth || flen != KH_COOKIE_LEN || msg->cookie ||
+		    (msg->type != KH_PROBE_REQUEST &&
+		     msg->type != KH_PROBE_ANSWER))
+			return false;
+		msg->cookie = val;
+		return true;
+	case KH_PF_RETRY:
+		if (!auth || msg->type != KH_PROBE_ANSWER || flen ||
+		    msg->retry)
+			return false;
+		msg->retry = true;
+		return true;
 	case KH_PF_MAC:
 		if (!auth || !last || flen != KH_MAC_LEN)
 			return false;
@@ -166,6 +179,9 @@ enum kh_probe_verdict kh_probe_parse(const u8 *buf, size_t len,
 	if (msg->type == KH_PROBE_ANSWER && !msg->observed.family)
 		return KH_PROBE_MALFORMED;
 	if ((msg->flags & KH_PROBE_F_AUTH) && !msg->mac)
+		return KH_PROBE_MALFORMED;
+	/* A retry gives what to retry with. */
+	if (msg->retry && !msg->cookie)
 		return KH_PROBE_MALFORMED;
 	/* An update is nothing but authenticated, numbered records. */
 	if (msg->type == KH_PROBE_UPDATE && (!msg->mac || !msg->has_seq))

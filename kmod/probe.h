@@ -47,6 +47,8 @@ struct kh_probe_msg {
 				 * that relay is ready
 				 */
 	const u8 *relay_end;	/* KH_PF_RELAY_END's key, or NULL */
+	const u8 *cookie;	/* KH_PF_COOKIE's value, or NULL */
+	bool retry;		/* KH_PF_RETRY, in an answer */
 	u8 nr_want;
 	u8 nr_records;
 };

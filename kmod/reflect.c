@@ -16,6 +16,7 @@
 #include "probe.h"
 
 #define MAX_PUSH	8	/* askers told of one change */
+#define COOKIE_SECRET_S	120	/* a cookie is good for two to four minutes */
 
 static void ep_to_addr(const struct kh_endpoint *ep, struct kh_probe_addr *a)
 {
@@ -137,6 +138,109 @@ static bool waiting_for(struct kh_net *kn, __be16 lport,
 	return ret;
 }
 
+void kh_reflect_init(struct kh_net *kn)
+{
+	spin_lock_init(&kn->cookie_lock);
+	get_random_bytes(kn->cookie_secret, sizeof(kn->cookie_secret));
+	kn->cookie_born = jiffies;
+}
+
+void kh_reflect_exit(struct kh_net *kn)
+{
+	int i;
+
+	for (i = 0; i < KH_MAX_PENDING; i++) {
+		kfree(kn->pending[i].req);
+		kn->pending[i].req = NULL;
+	}
+	memzero_explicit(kn->cookie_secret, sizeof(kn->cookie_secret));
+}
+
+/* The cookie secrets, now and the one before, a new one when it is time. */
+static void cookie_secrets(struct kh_net *kn, u8 out[2][KH_KEY_LEN])
+{
+	spin_lock_bh(&kn->cookie_lock);
+	if (time_after_eq(jiffies, kn->cookie_born + COOKIE_SECRET_S * HZ)) {
+		memcpy(kn->cookie_secret[1], kn->cookie_secret[0], KH_KEY_LEN);
+		get_random_bytes(kn->cookie_secret[0], KH_KEY_LEN);
+		kn->cookie_born = jiffies;
+	}
+	memcpy(out, kn->cookie_secret, sizeof(kn->cookie_secret));
+	spin_unlock_bh(&kn->cookie_lock);
+}
+
+/* The cookie of @flow's sender under @secret: its address, its port, ours. */
+static void cookie_of(const u8 *secret, const struct kh_flow *flow, u8 *out)
+{
+	struct kh_probe_addr a;
+	u8 in[1 + 16 + 2 + 2];
+
+	ep_to_addr(&flow->remote, &a);
+	memset(in, 0, sizeof(in));
+	in[0] = a.family;
+	memcpy(in + 1, a.addr, sizeof(a.addr));
+	in[17] = a.port >> 8;
+	in[18] = a.port & 0xff;
+	memcpy(in + 19, &flow->lport, 2);
+	blake2s(secret, KH_KEY_LEN, in, sizeof(in), out, KH_COOKIE_LEN);
+}
+
+/*
+ * Does @req carry the cookie of the address it came from?  @fresh gets the
+ * one to give it now.
+ */
+static bool cookie_ok(struct kh_net *kn, const struct kh_flow *flow,
+		      const struct kh_probe_msg *req, u8 *fresh)
+{
+	u8 secrets[2][KH_KEY_LEN], old[KH_COOKIE_LEN];
+	bool ok = false;
+
+	cookie_secrets(kn, secrets);
+	cookie_of(secrets[0], flow, fresh);
+	if (req->cookie) {
+		ok = !crypto_memneq(fresh, req->cookie, KH_COOKIE_LEN);
+		if (!ok) {
+			cookie_of(secrets[1], flow, old);
+			ok = !crypto_memneq(old, req->cookie, KH_COOKIE_LEN);
+		}
+	}
+	memzero_explicit(secrets, sizeof(secrets));
+	return ok;
+}
+
+/* Under probe_lock: the slot of @reflector's cookie for @lport, or NULL. */
+static struct kh_cookie *cookie_slot(struct kh_net *kn, __be16 lport,
+				     const struct kh_endpoint *reflector,
+				     bool take)
+{
+	struct kh_cookie *slot = NULL;
+	int i;
+
+	lockdep_assert_held(&kn->probe_lock);
+	for (i = 0; i < KH_MAX_REFLECTIONS; i++) {
+		struct kh_cookie *c = &kn->cookies[i];
+
+		if (c->lport == lport && kh_endpoint_eq(&c->reflector, reflector))
+			return c;
+		if (take && (!slot || !c->lport ||
+			     (slot->lport && time_before(c->at, slot->at))))
+			slot = c;
+	}
+	return slot;
+}
+
+/* Under probe_lock: keep the cookie @reflector gave us for @lport. */
+static void keep_cookie(struct kh_net *kn, __be16 lport,
+			const struct kh_endpoint *reflector, const u8 *cookie)
+{
+	struct kh_cookie *c = cookie_slot(kn, lport, reflector, true);
+
+	c->reflector = *reflector;
+	c->lport = lport;
+	memcpy(c->cookie, cookie, KH_COOKIE_LEN);
+	c->at = jiffies;
+}
+
 /*
  * The next KH_PF_SEQ of ours: wall-clock time, so that it keeps growing
  * across our reboots, and above the last one even if the clock steps back.
@@ -178,6 +282,14 @@ static bool observe(struct kh_net *kn, const struct kh_flow *flow,
 	return kh_records_update(kn, &rec, 0) != -EALREADY;
 }
 
+/* Has a request of @req's sender as new as @req been taken already? */
+static bool replayed(struct kh_net *kn, const struct kh_probe_msg *req)
+{
+	struct kh_record rec;
+
+	return kh_records_get(kn, req->pubkey, &rec) && req->seq <= rec.req_seq;
+}
+
 static void put_record(struct kh_probe_writer *w, const struct kh_record *rec)
 {
 	u8 nat = rec->flags & KH_RECORD_F_NAT;
@@ -193,17 +305,20 @@ static void put_record(struct kh_probe_writer *w, const struct kh_record *rec)
 /*
  * Answer a request.  With @key (the request's MAC verified) the answer is
  * authenticated and carries the records asked for; without, it is never
- * larger than the request.  A replayed request gets nothing.
+ * larger than the request.  A replayed request gets nothing; one from an
+ * address its sender has not proved (no cookie for it) gets a cookie and
+ * KH_PF_RETRY, and changes nothing.
  */
 static void answer(struct kh_net *kn, const struct kh_flow *flow,
 		   const struct kh_probe_msg *req, const struct kh_key *key)
 {
 	u8 small[KH_PROBE_REQ_MIN_LEN], *buf = small;
 	size_t len, off = 0, cap = sizeof(small);
+	u8 type, vlen, cookie[KH_COOKIE_LEN];
 	struct kh_probe_writer w;
 	struct kh_probe_addr obs;
+	bool retry = false;
 	const u8 *val;
-	u8 type, vlen;
 	int ret;
 
 	/*
@@ -214,7 +329,14 @@ static void answer(struct kh_net *kn, const struct kh_flow *flow,
 		kh_stat_inc(kn, KH_STAT_DROP_AUTH);
 		key = NULL;
 	}
-	if (key && !observe(kn, flow, req)) {
+	if (key && replayed(kn, req)) {
+		kh_stat_inc(kn, KH_STAT_DROP_REPLAY);
+		return;
+	}
+	if (key)
+		retry = !cookie_ok(kn, flow, req, cookie);
+	/* Taken on another CPU meanwhile: a replay too. */
+	if (key && !retry && !observe(kn, flow, req)) {
 		kh_stat_inc(kn, KH_STAT_DROP_REPLAY);
 		return;
 	}
@@ -234,7 +356,11 @@ static void answer(struct kh_net *kn, const struct kh_flow *flow,
 	/* A relay only for a sender that says who it is, under the key. */
 	if ((req->relay || req->relay_end) && !key)
 		kh_stat_inc(kn, KH_STAT_RELAY_REFUSED);
-	if (key) {
+	if (key)
+		kh_probe_put(&w, KH_PF_COOKIE, cookie, KH_COOKIE_LEN);
+	if (retry)
+		kh_probe_put(&w, KH_PF_RETRY, NULL, 0);
+	if (key && !retry) {
 		if (req->relay_end)
 			kh_relay_end(kn, flow->lport, req->pubkey,
 				     req->relay_end);
@@ -259,7 +385,8 @@ static void answer(struct kh_net *kn, const struct kh_flow *flow,
 		}
 	}
 	len = kh_probe_finish(&w, 0);
-	if (!len || (!key && len > req->len)) {
+	/* A retry goes to an address not proved yet: no larger either. */
+	if (!len || ((!key || retry) && len > req->len)) {
 		kh_stat_inc(kn, KH_STAT_DROP_AMPLIFY);
 		goto out;
 	}
@@ -277,7 +404,8 @@ static void answer(struct kh_net *kn, const struct kh_flow *flow,
 	if (ret)
 		kh_stat_inc(kn, KH_STAT_TX_ERRORS);
 	else
-		kh_stat_inc(kn, KH_STAT_TX_ANSWERS);
+		kh_stat_inc(kn, retry ? KH_STAT_TX_RETRIES :
+				 KH_STAT_TX_ANSWERS);
 out:
 	if (buf != small)
 		kfree(buf);
@@ -410,9 +538,57 @@ static int match_pending(struct kh_net *kn, const struct kh_flow *flow,
 	return 0;
 }
 
+/*
+ * Send the authenticated request @old again to @reflector from @lport, with
+ * @cookie and a new sequence.  Under rcu_read_lock().
+ */
+static void send_again(struct kh_net *kn, __be16 lport,
+		       const struct kh_endpoint *reflector, const u8 *old,
+		       size_t old_len, const u8 *cookie)
+{
+	struct kh_flow flow = { .remote = *reflector, .lport = lport };
+	const struct kh_key *key = kh_hook_key(kn, lport);
+	struct kh_probe_writer w;
+	struct kh_probe_msg m;
+	size_t off = 0, len;
+	u8 *buf, type, vlen;
+	const u8 *val;
+
+	if (!key || kh_probe_parse(old, old_len, &m) != KH_PROBE_OK)
+		return;
+	buf = kmalloc(KH_PROBE_MAX_LEN, GFP_ATOMIC);
+	if (!buf) {
+		kh_stat_inc(kn, KH_STAT_TX_ERRORS);
+		return;
+	}
+	kh_probe_start(&w, buf, KH_PROBE_MAX_LEN, KH_PROBE_REQUEST,
+		       KH_PROBE_F_AUTH, m.nonce);
+	while (kh_probe_next_field(&m, &off, &type, &val, &vlen)) {
+		if (type == KH_PF_PAD || type == KH_PF_MAC ||
+		    type == KH_PF_SEQ || type == KH_PF_COOKIE)
+			continue;
+		kh_probe_put(&w, type, val, vlen);
+	}
+	kh_probe_put_seq(&w, kh_reflect_next_seq(kn));
+	kh_probe_put(&w, KH_PF_COOKIE, cookie, KH_COOKIE_LEN);
+	len = kh_probe_finish(&w, KH_PROBE_REQ_MIN_LEN);
+	if (len) {
+		kh_reflect_put_mac(key, buf, len);
+		if (kh_socket_send(kn, &flow, buf, len))
+			kh_stat_inc(kn, KH_STAT_TX_ERRORS);
+		else
+			kh_stat_inc(kn, KH_STAT_TX_PROBES);
+	}
+	kfree(buf);
+}
+
 static void got_answer(struct kh_net *kn, const struct kh_flow *flow,
 		       const struct kh_probe_msg *ans)
 {
+	struct kh_endpoint again_to;
+	__be16 again_from = 0;
+	u8 *req = NULL;
+	u16 req_len = 0;
 	struct kh_reflection r = {
 		.reflector = flow->remote,
 		.lport = flow->lport,
@@ -455,13 +631,40 @@ static void got_answer(struct kh_net *kn, const struct kh_flow *flow,
 		kh_stat_inc(kn, verdict);
 		return;
 	}
+	if (auth && ans->cookie)
+		keep_cookie(kn, p->lport, &p->reflector, ans->cookie);
+	/*
+	 * Not taken: our address was not proved to the reflector.  Once
+	 * more with the cookie it gave, and the request stays outstanding.
+	 */
+	if (ans->retry) {
+		if (!p->retried) {
+			req = p->req;
+			req_len = p->req_len;
+			p->req = NULL;
+			p->retried = true;
+			again_to = p->reflector;
+			again_from = p->lport;
+		}
+		spin_unlock_bh(&kn->probe_lock);
+		if (req)
+			send_again(kn, again_from, &again_to, req, req_len,
+				   ans->cookie);
+		else
+			kh_stat_inc(kn, KH_STAT_DROP_UNMATCHED);
+		kfree(req);
+		return;
+	}
 	p->state = KH_PENDING_ANSWERED;
+	req = p->req;
+	p->req = NULL;
 	r.rtt_us = (u32)min_t(u64, div_u64(now - p->sent_ns, NSEC_PER_USEC),
 			      U32_MAX);
 	r.received_ns = now;
 	addr_to_ep(&ans->observed, &r.endpoint);
 	store_reflection(kn, &r);
 	spin_unlock_bh(&kn->probe_lock);
+	kfree(req);
 
 	kh_stat_inc(kn, KH_STAT_RX_ANSWERS);
 	if (auth) {
@@ -580,19 +783,27 @@ int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 		     const struct kh_probe_ask *ask, u8 *nonce)
 {
 	struct kh_flow flow = { .remote = *reflector, .lport = lport };
+	u8 *buf, *copy = NULL, nat, cookie[KH_COOKIE_LEN];
 	struct kh_probe_writer w;
 	struct kh_pending *slot;
 	u64 now = ktime_get_ns();
 	const struct kh_key *key;
+	struct kh_cookie *c;
+	bool has_cookie;
 	unsigned int i;
 	size_t len;
-	u8 *buf, nat;
 	int ret;
 
 	buf = kmalloc(KH_PROBE_MAX_LEN, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
 	get_random_bytes(nonce, KH_NONCE_LEN);
+	spin_lock_bh(&kn->probe_lock);
+	c = cookie_slot(kn, lport, reflector, false);
+	has_cookie = c;
+	if (c)
+		memcpy(cookie, c->cookie, KH_COOKIE_LEN);
+	spin_unlock_bh(&kn->probe_lock);
 
 	rcu_read_lock();
 	key = ask->pubkey ? kh_hook_key(kn, lport) : NULL;
@@ -607,6 +818,8 @@ int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 	if (key) {
 		kh_probe_put(&w, KH_PF_PUBKEY, ask->pubkey, KH_KEY_LEN);
 		kh_probe_put_seq(&w, kh_reflect_next_seq(kn));
+		if (has_cookie)
+			kh_probe_put(&w, KH_PF_COOKIE, cookie, KH_COOKIE_LEN);
 		for (i = 0; i < ask->nr_wants; i++)
 			kh_probe_put(&w, KH_PF_WANT,
 				     ask->wants + i * KH_KEY_LEN, KH_KEY_LEN);
@@ -628,6 +841,14 @@ int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 	if (WARN_ON_ONCE(!len)) {
 		kfree(buf);
 		return -EINVAL;
+	}
+	/* Kept to send again if the reflector asks for a cookie. */
+	if (key) {
+		copy = kmemdup(buf, len, GFP_KERNEL);
+		if (!copy) {
+			kfree(buf);
+			return -ENOMEM;
+		}
 	}
 
 	/*
@@ -652,9 +873,13 @@ int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 		slot->reflector.addr6.sin6_scope_id = 0;
 	slot->lport = lport;
 	slot->alt = ask->alt;
+	slot->retried = false;
 	slot->sent_ns = now;
 	slot->state = KH_PENDING_SENT;
+	swap(slot->req, copy);
+	slot->req_len = len;
 	spin_unlock_bh(&kn->probe_lock);
+	kfree(copy);
 
 	ret = kh_socket_send(kn, &flow, buf, len);
 	kfree(buf);

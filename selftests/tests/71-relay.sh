@@ -92,6 +92,14 @@ ns wan python3 "$KHPROBE" relay 198.51.100.126 40002 "$NAT_R4" 51820 "$pa" "$pb"
 wait_for "[ \$(kh_status r .counters.relay_refused) -ge $((refused + 3)) ]" 5 ||
 	fail "3 forged relay requests: relay_refused $(kh_status r .counters.relay_refused), was $refused"
 echo "forged relay requests refused: $(( $(kh_status r .counters.relay_refused) - refused ))"
+# Under the mesh key, fresh, but from an address A never proved (a member
+# spoofing A's key): R only gives that address a cookie to ask again
+# with; no grant moves (the pings below still go through R to A).
+retries=$(kh_status r .counters.tx_retries)
+ns wan python3 "$KHPROBE" relay 198.51.100.126 40003 "$NAT_R4" 51820 "$pa" "$pb" \
+	"$KH_TMP/mesh.key"
+wait_for "[ \$(kh_status r .counters.tx_retries) -gt $retries ]" 5 ||
+	fail "a relay request from an unproved address got no retry: $(kh_status r .counters)"
 # Had one been taken, A's grant would point at the WAN router now.
 before=$(kh_status r .counters.relay_packets)
 ns a ping -c 2 -i 0.2 -W 1 198.51.100.131 >/dev/null ||

@@ -39,9 +39,17 @@ int main(int argc, char **argv)
 	kh_probe_start(&w, buf, sizeof(buf), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
 		       nonce);
 	kh_probe_put(&w, KH_PF_PUBKEY, key, KH_KEY_LEN);
+	kh_probe_put_seq(&w, 1764633600000000000ULL);
+	kh_probe_put(&w, KH_PF_COOKIE, key, KH_COOKIE_LEN);
 	for (i = 0; i < 3; i++)
 		kh_probe_put(&w, KH_PF_WANT, key, KH_KEY_LEN);
 	put(dir, "request-auth", buf, kh_probe_finish(&w, 0));
+	kh_probe_start(&w, buf, sizeof(buf), KH_PROBE_ANSWER, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put_observed(&w, &v4);
+	kh_probe_put(&w, KH_PF_COOKIE, key, KH_COOKIE_LEN);
+	kh_probe_put(&w, KH_PF_RETRY, NULL, 0);
+	put(dir, "answer-retry", buf, kh_probe_finish(&w, 0));
 	kh_probe_start(&w, buf, sizeof(buf), KH_PROBE_ANSWER, KH_PROBE_F_AUTH,
 		       nonce);
 	kh_probe_put_observed(&w, &v4);

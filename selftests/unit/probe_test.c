@@ -520,6 +520,85 @@ static void test_birthday(void)
 }
 
 /* Random bytes behind a valid header: never a crash (ASan watches). */
+/* KH_PF_SEQ, KH_PF_COOKIE and KH_PF_RETRY: where they may stand. */
+static void test_cookie(void)
+{
+	static const u8 a4[4] = { 203, 0, 113, 3 };
+	struct kh_probe_addr v4 = { KH_PF_OBSERVED_V4, {0}, 40000 };
+	u8 key[KH_KEY_LEN], cookie[KH_COOKIE_LEN], buf[KH_PROBE_MAX_LEN];
+	struct kh_probe_writer w;
+	struct kh_probe_msg m;
+	size_t len;
+
+	memcpy(v4.addr, a4, 4);
+	memset(key, 0xcd, sizeof(key));
+	memset(cookie, 0x5a, sizeof(cookie));
+
+	kh_probe_start(&w, buf, sizeof(buf), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put(&w, KH_PF_PUBKEY, key, KH_KEY_LEN);
+	kh_probe_put_seq(&w, 0x0102030405060708ULL);
+	kh_probe_put(&w, KH_PF_COOKIE, cookie, KH_COOKIE_LEN);
+	len = kh_probe_finish(&w, KH_PROBE_REQ_MIN_LEN);
+	CHECK(kh_probe_parse(buf, len, &m) == KH_PROBE_OK && m.has_seq &&
+	      m.seq == 0x0102030405060708ULL && m.cookie &&
+	      !memcmp(m.cookie, cookie, KH_COOKIE_LEN) && !m.retry,
+	      "an authenticated request carries its sequence and cookie");
+
+	kh_probe_start(&w, buf, sizeof(buf), KH_PROBE_REQUEST, 0, nonce);
+	kh_probe_put(&w, KH_PF_COOKIE, cookie, KH_COOKIE_LEN);
+	len = kh_probe_finish(&w, KH_PROBE_REQ_MIN_LEN);
+	CHECK(kh_probe_parse(buf, len, &m) == KH_PROBE_MALFORMED,
+	      "a cookie without authentication is malformed");
+
+	kh_probe_start(&w, buf, sizeof(buf), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put(&w, KH_PF_COOKIE, cookie, KH_COOKIE_LEN - 1);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(buf, len, &m) == KH_PROBE_MALFORMED,
+	      "a short cookie is malformed");
+
+	kh_probe_start(&w, buf, sizeof(buf), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put(&w, KH_PF_COOKIE, cookie, KH_COOKIE_LEN);
+	kh_probe_put(&w, KH_PF_COOKIE, cookie, KH_COOKIE_LEN);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(buf, len, &m) == KH_PROBE_MALFORMED,
+	      "two cookies are malformed");
+
+	kh_probe_start(&w, buf, sizeof(buf), KH_PROBE_ANSWER, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put_observed(&w, &v4);
+	kh_probe_put(&w, KH_PF_COOKIE, cookie, KH_COOKIE_LEN);
+	kh_probe_put(&w, KH_PF_RETRY, NULL, 0);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(buf, len, &m) == KH_PROBE_OK && m.retry &&
+	      m.cookie, "an authenticated retry answer with its cookie");
+
+	kh_probe_start(&w, buf, sizeof(buf), KH_PROBE_ANSWER, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put_observed(&w, &v4);
+	kh_probe_put(&w, KH_PF_RETRY, NULL, 0);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(buf, len, &m) == KH_PROBE_MALFORMED,
+	      "a retry without a cookie is malformed");
+
+	kh_probe_start(&w, buf, sizeof(buf), KH_PROBE_ANSWER, 0, nonce);
+	kh_probe_put_observed(&w, &v4);
+	kh_probe_put(&w, KH_PF_RETRY, NULL, 0);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(buf, len, &m) == KH_PROBE_MALFORMED,
+	      "a retry without authentication is malformed");
+
+	kh_probe_start(&w, buf, sizeof(buf), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put(&w, KH_PF_COOKIE, cookie, KH_COOKIE_LEN);
+	kh_probe_put(&w, KH_PF_RETRY, NULL, 0);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(buf, len, &m) == KH_PROBE_MALFORMED,
+	      "a retry in a request is malformed");
+}
+
 static void test_garbage(void)
 {
 	u8 buf[KH_PROBE_MAX_LEN];
@@ -556,6 +635,7 @@ int main(void)
 	test_rejects();
 	test_auth();
 	test_birthday();
+	test_cookie();
 	test_garbage();
 	printf("%d passed, %d failed\n", tests - failures, failures);
 	return failures ? 1 : 0;

@@ -327,6 +327,10 @@ enum kh_stat {
 					 * for no session
 					 */
 	KH_STAT_BDAY_REWRITTEN,		/* packets whose port was rewritten */
+	KH_STAT_TX_RETRIES,		/* authenticated requests answered with
+					 * a cookie to ask again with: not yet
+					 * from a proven address
+					 */
 
 	__KH_STAT_MAX
 };
@@ -377,7 +381,13 @@ enum kh_event {
  * above the last one it took from that reflector.  So does an authenticated
  * request, with the sender's KH_PF_PUBKEY: a reflector takes it only with a
  * sequence number above the last one it took under that key (kept with the
- * key's record), and answers a replay with nothing.
+ * key's record), and answers a replay with nothing.  And a reflector takes
+ * an authenticated request only from an address the sender proved: it must
+ * carry the KH_PF_COOKIE that the reflector's last authenticated answer to
+ * that address gave (a keyed hash of the address and port under a secret
+ * of the reflector's that changes every two minutes, the one before still
+ * good).  Without it the answer says KH_PF_RETRY, gives the cookie and
+ * nothing else, and is no larger than the request; the sender asks again.
  *
  * Authenticated messages (flag KH_PROBE_F_AUTH) end with a KH_PF_MAC field:
  * keyed BLAKE2s-128 (key: the mesh key) over every byte before the MAC's
@@ -449,9 +459,21 @@ enum kh_probe_field {
 				 * the sender's NAT.  Right after a record:
 				 * that record's peer's, as it said
 				 */
+	KH_PF_COOKIE = 14,	/* KH_COOKIE_LEN bytes.  In an authenticated
+				 * answer: proof of the address the request
+				 * came from, for the next request from there
+				 * to carry.  In an authenticated request:
+				 * the last one the reflector gave
+				 */
+	KH_PF_RETRY = 15,	/* empty, in an authenticated answer: the
+				 * request was not taken (no cookie, or not
+				 * one for its address): send it again with
+				 * the answer's KH_PF_COOKIE
+				 */
 };
 
 #define KH_PF_SEQ_LEN		8
+#define KH_COOKIE_LEN		16
 
 #define KH_PF_OBSERVED_V4_LEN	6
 #define KH_PF_OBSERVED_V6_LEN	18
