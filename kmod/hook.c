@@ -111,6 +111,27 @@ void kh_skb_endpoint(const struct sk_buff *skb, const struct udphdr *uh,
 	}
 }
 
+/*
+ * Is @uh a plain probe request to the second port of a watched one?  It is
+ * answered from there; anything else to that port is not ours.
+ */
+static bool alt_request(struct kh_net *kn, struct sk_buff *skb,
+			unsigned int uoff, const struct udphdr *uh)
+{
+	u16 d = ntohs(uh->dest);
+	u8 _hdr[5];
+	const u8 *hdr;
+	__be32 magic;
+
+	if (port_slot(kn, htons(d == 1 ? 65535 : d - 1)) < 0)
+		return false;
+	hdr = skb_header_pointer(skb, uoff + sizeof(*uh), sizeof(_hdr), _hdr);
+	if (!hdr)
+		return false;
+	memcpy(&magic, hdr, sizeof(magic));
+	return magic == htonl(KH_PROBE_MAGIC) && hdr[4] == KH_PROBE_REQUEST;
+}
+
 /* A UDP datagram whose header is at @uoff arrives. */
 static unsigned int hook_in(struct kh_net *kn, struct sk_buff *skb,
 			    unsigned int uoff,
@@ -132,7 +153,8 @@ static unsigned int hook_in(struct kh_net *kn, struct sk_buff *skb,
 		}
 	}
 	if (port_slot(kn, uh->dest) < 0)
-		return NF_ACCEPT;
+		return alt_request(kn, skb, uoff, uh) ?
+		       rx(kn, skb, uoff, state, pf) : NF_ACCEPT;
 	if (unlikely(READ_ONCE(kn->nr_starts))) {
 		kh_skb_endpoint(skb, uh, true, &from);
 		kh_start_rx(kn, uh->dest, &from);

@@ -74,6 +74,16 @@ static inline bool kh_endpoint_eq(const struct kh_endpoint *a,
 	return a->addr6.sin6_port == b->addr6.sin6_port;
 }
 
+/*
+ * A watched port's second port, the next one (65535's is 1): plain probes
+ * are answered there too, so that one reflector tells a mapping that
+ * depends on the destination port; and KH_PF_ALT_PORT answers leave from it.
+ */
+static inline __be16 kh_alt_port(__be16 port)
+{
+	return htons(ntohs(port) % 65535 + 1);
+}
+
 struct kh_watch {
 	__be16 port;		/* 0: slot free */
 	int ifindex;

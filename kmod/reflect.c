@@ -396,7 +396,7 @@ static void answer(struct kh_net *kn, const struct kh_flow *flow,
 		/* From the next port: does the asker's NAT let it in? */
 		struct kh_flow alt = *flow;
 
-		alt.lport = htons(ntohs(flow->lport) % 65535 + 1);
+		alt.lport = kh_alt_port(flow->lport);
 		ret = kh_socket_send(kn, &alt, buf, len);
 	} else {
 		ret = kh_socket_send(kn, flow, buf, len);

@@ -3,7 +3,9 @@
 # A peer behind a masquerading home router probes a public reflector from its
 # WireGuard port: the answer is the router's public address, and the port is
 # the very mapping the reflector's WireGuard then sees for that peer.  IPv4,
-# then IPv6.
+# then IPv6.  R's second port (its WireGuard port + 1, where nothing
+# listens) answers plain probes too: the same mapping through NAT1, and
+# another one once NAT1 maps every destination port apart (symmetric).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
 
@@ -39,6 +41,23 @@ human=$(kh a probe wg0 "$NAT_R4:51820")
 expect_eq "$human" "$seen" "khctl probe's plain output"
 grep -q "endpoint $seen" <<<"$(kh a reflections)" ||
 	fail "khctl reflections does not list $seen: $(kh a reflections)"
+
+# R's second port: no socket there, the module answers from it.
+ns r ss -Hlun | grep -q ':51821 ' && fail "R has a socket on 51821"
+alt=$(probe_json a "$NAT_R4:51821" | jq -r .endpoint)
+expect_eq "$alt" "$seen" "the probe of R's second port through NAT1"
+# Symmetric: NAT1 picks a new random port for every destination.
+ns nat1 nft flush chain inet nat post
+ns nat1 nft add rule inet nat post oifname wan masquerade random
+ns nat1 conntrack -F >/dev/null 2>&1 || true
+s1=$(probe_json a "$NAT_R4:51820" | jq -r .endpoint)
+s2=$(probe_json a "$NAT_R4:51821" | jq -r .endpoint)
+[ "${s1%:*}" = "${s2%:*}" ] && [ "${s1##*:}" != "${s2##*:}" ] ||
+	fail "through a symmetric NAT1, R's two ports saw $s1 and $s2"
+ns nat1 nft flush chain inet nat post
+ns nat1 nft add rule inet nat post oifname wan masquerade
+ns nat1 conntrack -F >/dev/null 2>&1 || true
+echo "R's second port: $alt through NAT1; $s1 and $s2 through a symmetric one"
 
 # IPv6: move R's endpoint to its IPv6 address and do it again.
 ns a wg set wg0 peer "$(wg_pub r wg0)" endpoint "[$NAT_R6]:51820"

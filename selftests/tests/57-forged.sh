@@ -77,12 +77,13 @@ expect_eq "$(reflections)" "$refl" "ns1's reflections after the forgeries"
 expect_eq "$(wg_ep)" "$ep" "ns1's WireGuard endpoint after the forgeries"
 
 # A forged answer with a junk MAC, from the right source, races in ahead
-# of the real one (which ns2's link holds back for 3 s): it is refused
-# before it uses up the nonce, so the real answer that follows is taken and
-# its endpoint, not the forged one, is what the probe reports.
+# of the real one (which ns2's link holds back for 6 s, time enough for a
+# loaded VM to start python): it is refused before it uses up the nonce, so
+# the real answer that follows is taken and its endpoint, not the forged
+# one, is what the probe reports.
 c=$(kh_status 1 '.counters | "\(.rx_answers) \(.drop_auth) \(.drop_replay)"')
 read -r answers auths replays <<<"$c"
-n2 tc qdisc add dev veth0 root netem delay 3s
+n2 tc qdisc add dev veth0 root netem delay 6s
 n2 "$KHPROBE" sniff veth0 10 1 >"$KH_TMP/request" 2>"$KH_TMP/sniff" &
 sniff=$!
 wait_for "grep -q ready '$KH_TMP/sniff'" 30 || fail "sniffer did not start within 30 s"
