@@ -157,6 +157,19 @@ wait_for() {
 	done
 }
 
+# pcap_start NS PCAP TCPDUMP_ARGS...: tcpdump in NS into PCAP, in the
+# background (its pid in PCAP_PID), back once it listens: a loaded VM can
+# take seconds to start it, and what it missed would not count.
+pcap_start() {
+	local n=$1 f=$2
+
+	shift 2
+	ns "$n" tcpdump -U -w "$f" "$@" 2>"$f.log" &
+	PCAP_PID=$!
+	wait_for "grep -q 'listening on' '$f.log'" 30 ||
+		fail "tcpdump in $n did not start: $(cat "$f.log")"
+}
+
 veth() {
 	ns_add "$1" "$3"
 	ip link add "$2" netns "$KH_NS_PREFIX$1" type veth \

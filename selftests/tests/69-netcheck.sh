@@ -9,6 +9,7 @@
 # cannot answer from another port: its silence there must not count.  No
 # IPv6 reflector here: "works" is null.  Under the mesh key netcheck tells
 # R what it found, and R's record of A says so.
+# kh-timeout: 240
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
 . "$(dirname "$0")/../natlab.sh"

@@ -58,9 +58,8 @@ kh a peers list wg0 | grep "path relayed via $(wg_pub r wg0)" >/dev/null ||
 
 # On R's wire: WireGuard data messages in and out, never the ping itself
 # (its pattern, "khkh...", would show in clear in a relayed ICMP packet).
-ns r tcpdump -i eth0 -U -w "$KH_TMP/relay.pcap" udp port 51820 2>/dev/null &
-dump=$!
-sleep 1
+pcap_start r "$KH_TMP/relay.pcap" -i eth0 udp port 51820
+dump=$PCAP_PID
 ns a ping -c 5 -i 0.2 -W 1 -p 6b686b686b686b68 198.51.100.131 >/dev/null ||
 	fail "relayed: A loses pings with a pattern"
 sleep 0.5

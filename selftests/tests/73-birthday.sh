@@ -28,8 +28,8 @@ kh r2 key set wg0 "$KH_TMP/mesh.key" >/dev/null
 
 # capture NAME IFACE: birthday messages on the WAN router's IFACE.
 capture() {
-	ns wan tcpdump -i "$2" -U -w "$KH_TMP/$1.pcap" "$BDAY_FILTER" 2>/dev/null &
-	eval "dump_$1=$!"
+	pcap_start wan "$KH_TMP/$1.pcap" -i "$2" "$BDAY_FILTER"
+	eval "dump_$1=$PCAP_PID"
 }
 stop_capture() {
 	local pid
@@ -67,7 +67,6 @@ path_is() {
 ports0=$(kh a status -j | jq .counters.bday_ports)
 capture n1 n1
 capture n2 n2
-sleep 1
 natlab_pair sym home a
 stop_capture n1
 stop_capture n2
