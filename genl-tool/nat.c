@@ -29,6 +29,8 @@ int round_analyze(const struct sync *s, struct netcheck *nc)
 		/* only a reflector with the mesh key answers from elsewhere */
 		a[i].alt_asked = s->refl[i].alt_asked && s->refl[i].auth;
 		a[i].alt_answered = s->refl[i].alt_answered;
+		if (s->refl[i].second_answered)
+			a[i].seen2 = s->refl[i].second_seen;
 	}
 	netcheck_analyze(a, s->n_refl, s->dev->listen_port, nc);
 	free(a);

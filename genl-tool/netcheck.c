@@ -30,10 +30,12 @@ static bool same_addr(const struct sockaddr_storage *a,
 
 /*
  * A mapping varies by destination when two reflectors at different
- * addresses see different endpoints; one reflector, or several at one
- * address, cannot tell.  The port is kept when every answer has it.  The
- * NAT filters by port when no reflector that answered got its answer from
- * its other port through.
+ * addresses, or one reflector's two ports, see different endpoints; it
+ * does not when they see the same (one reflector's two ports agreeing
+ * cannot tell a mapping that depends on the address alone, which is rare:
+ * it is taken for one that does not).  The port is kept when every answer
+ * has it.  The NAT filters by port when no reflector that answered got its
+ * answer from its other port through.
  */
 void netcheck_analyze(const struct nc_answer *a, size_t n, uint16_t port,
 		      struct netcheck *out)
@@ -58,9 +60,19 @@ void netcheck_analyze(const struct nc_answer *a, size_t n, uint16_t port,
 			    same_addr(&a[j].refl, &a[i].refl))
 				new_addr = false;
 		f->reflectors += new_addr;
+		if (a[i].seen2.ss_family) {
+			if (!sockaddr_same(&a[i].seen2, &a[i].seen))
+				f->varies = NC_YES;
+			else
+				f->ports_agree = true;
+			if (port_of(&a[i].seen2) != port)
+				f->port_kept = NC_NO;
+		}
 		if (!f->answered++) {
 			f->seen = a[i].seen;
-			f->port_kept = port_of(&a[i].seen) == port ? NC_YES : NC_NO;
+			if (f->port_kept == NC_UNKNOWN)
+				f->port_kept = port_of(&a[i].seen) == port ?
+					       NC_YES : NC_NO;
 			continue;
 		}
 		if (port_of(&a[i].seen) != port)
@@ -68,9 +80,11 @@ void netcheck_analyze(const struct nc_answer *a, size_t n, uint16_t port,
 		if (!sockaddr_same(&a[i].seen, &f->seen))
 			f->varies = NC_YES;
 	}
-	if (out->v4.reflectors >= 2 && out->v4.varies == NC_UNKNOWN)
+	if ((out->v4.reflectors >= 2 || out->v4.ports_agree) &&
+	    out->v4.varies == NC_UNKNOWN)
 		out->v4.varies = NC_NO;
-	if (out->v6.reflectors >= 2 && out->v6.varies == NC_UNKNOWN)
+	if ((out->v6.reflectors >= 2 || out->v6.ports_agree) &&
+	    out->v6.varies == NC_UNKNOWN)
 		out->v6.varies = NC_NO;
 }
 

@@ -21,6 +21,7 @@ enum nc_verdict {
 struct nc_family {
 	size_t asked, answered;
 	size_t reflectors;	/* distinct reflector addresses that answered */
+	bool ports_agree;	/* a reflector's two ports saw one mapping */
 	struct sockaddr_storage seen;	/* the first answer's endpoint */
 	enum nc_verdict varies;	/* the mapping depends on the destination */
 	enum nc_verdict port_kept;	/* the public port is the listen port */
@@ -33,6 +34,7 @@ struct nc_family {
 struct nc_answer {
 	struct sockaddr_storage refl;
 	struct sockaddr_storage seen;	/* ss_family 0: no answer */
+	struct sockaddr_storage seen2;	/* from its second port; 0: none */
 	bool alt_asked, alt_answered;
 };
 

@@ -18,6 +18,8 @@ struct reflector {
 	size_t b_first, b_n;		/* its batches */
 	bool answered, auth;
 	bool alt_asked, alt_answered;	/* netcheck's other-port answer */
+	bool second_answered;		/* its second port (the next one) */
+	struct sockaddr_storage second_seen;	/* ... saw us there */
 	struct sockaddr_storage seen_as;
 	uint32_t rtt_us;
 	int err;			/* sending failed: -errno */

@@ -147,6 +147,14 @@ static void plan_batches(struct sync *s, size_t i)
 		s->n_batch++;
 		s->refl[i].alt_asked = true;
 	}
+	/*
+	 * Its second port, plainly: seen there from another port, our NAT
+	 * maps each destination apart, which one reflector tells so.
+	 */
+	s->batch[s->n_batch].refl = i;
+	s->batch[s->n_batch].second = true;
+	s->queue[s->n_batch] = s->n_batch;
+	s->n_batch++;
 	s->refl[i].b_n = s->n_batch - s->refl[i].b_first;
 }
 
@@ -169,7 +177,7 @@ static int plan(struct sync *s)
 		plan_peers(s);
 
 	for (i = 0, n = 0; i < s->n_refl; i++)
-		n += wants_of(s, &s->refl[i]) / KH_MAX_WANT + 1 + s->netcheck;
+		n += wants_of(s, &s->refl[i]) / KH_MAX_WANT + 2 + s->netcheck;
 	ret = plan_tables(s, n);
 	if (ret)
 		return ret;
@@ -203,6 +211,19 @@ bool round_fatal(int err)
 	return err == -ENOENT || err == -ENOKEY || err == -ENOMEM;
 }
 
+/* A reflector's second port: the next one (65535's is 1), as the module's. */
+static void second_port(const struct sockaddr_storage *addr,
+			struct sockaddr_storage *out)
+{
+	in_port_t *p;
+
+	*out = *addr;
+	p = out->ss_family == AF_INET ?
+	    &((struct sockaddr_in *)out)->sin_port :
+	    &((struct sockaddr_in6 *)out)->sin6_port;
+	*p = htons(ntohs(*p) % 65535 + 1);
+}
+
 static int send_batch(struct sync *s, size_t bi, uint64_t now)
 {
 	uint8_t wants[KH_MAX_WANT][KH_KEY_LEN];
@@ -218,7 +239,13 @@ static int send_batch(struct sync *s, size_t bi, uint64_t now)
 			j++;
 		memcpy(wants[i], s->dev->peers[j].public_key, KH_KEY_LEN);
 	}
-	if (b->alt)
+	if (b->second) {
+		struct sockaddr_storage second;
+
+		second_port(&r->addr, &second);
+		ret = kh_probe_keys(&s->nl, s->dev->listen_port, &second,
+				    NULL, NULL, 0, t->nonce);
+	} else if (b->alt)
 		ret = kh_probe_alt(&s->nl, s->dev->listen_port, &r->addr,
 				   s->dev->public_key, t->nonce);
 	else
@@ -264,6 +291,12 @@ static int on_probe_event(struct nl_msg *msg, void *arg)
 	r = &s->refl[s->batch[t->batch].refl];
 	if (s->batch[t->batch].alt) {
 		r->alt_answered = true;
+		return 0;
+	}
+	if (s->batch[t->batch].second) {
+		if (!r->second_answered)
+			r->second_seen = ev.endpoint;
+		r->second_answered = true;
 		return 0;
 	}
 	r->auth |= ev.auth;

@@ -39,6 +39,7 @@ struct batch {
 	uint64_t next_us;
 	bool done;			/* answered, or cannot be sent */
 	bool alt;			/* netcheck: answer from another port */
+	bool second;			/* a plain probe of the second port */
 	size_t sent[PROBES];
 };
 

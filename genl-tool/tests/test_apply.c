@@ -161,6 +161,20 @@ static enum nc_verdict filtered(bool ask1, bool got1, bool seen2, bool ask2,
 	return n.v4.port_filtered;
 }
 
+/* One reflector, seen as s1 at its port and as s2 (or none) at its second. */
+static void nc1(struct tap *t, const char *s1, const char *s2,
+		enum nc_verdict varies, enum nc_verdict kept, const char *what)
+{
+	struct nc_answer a[1] = {
+		{ .refl = ep("198.51.100.1:51820"), .seen = ep(s1),
+		  .seen2 = ep(s2) },
+	};
+	struct netcheck n;
+
+	netcheck_analyze(a, 1, 51820, &n);
+	tap_ok(t, n.v4.varies == varies && n.v4.port_kept == kept, "%s", what);
+}
+
 static void test_netcheck(struct tap *t)
 {
 	struct nc_answer a[2];
@@ -181,6 +195,15 @@ static void test_netcheck(struct tap *t)
 	nc(t, "198.51.100.1:51820", "203.0.113.1:51820", "198.51.100.2:51820",
 	   NULL, NC_UNKNOWN, NC_YES,
 	   "netcheck: one answer of two cannot tell");
+
+	nc1(t, "203.0.113.1:51820", NULL, NC_UNKNOWN, NC_YES,
+	    "netcheck: one reflector, no second-port answer: cannot tell");
+	nc1(t, "203.0.113.1:51820", "203.0.113.1:51820", NC_NO, NC_YES,
+	    "netcheck: one reflector's two ports agree: not varying");
+	nc1(t, "203.0.113.1:4000", "203.0.113.1:4001", NC_YES, NC_NO,
+	    "netcheck: one reflector's two ports differ: varying (symmetric)");
+	nc1(t, "203.0.113.1:51820", "203.0.113.1:4001", NC_YES, NC_NO,
+	    "netcheck: the second port moved: varying, port not kept");
 
 	tap_ok(t, filtered(true, false, true, true, false) == NC_YES,
 	       "netcheck: no other-port answer of two: filtered by port");

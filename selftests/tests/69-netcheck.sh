@@ -8,7 +8,9 @@
 # address-dependent filtering and without NAT no filtering by port.  R2
 # cannot answer from another port: its silence there must not count.  No
 # IPv6 reflector here: "works" is null.  Under the mesh key netcheck tells
-# R what it found, and R's record of A says so.
+# R what it found, and R's record of A says so.  With one reflector, its
+# second port (the next one, where its module answers plain probes) tells
+# the mapping: not varying without NAT, varying behind the symmetric one.
 # kh-timeout: 240
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
@@ -58,11 +60,17 @@ check none '.ipv4.public == "192.0.2.2:51820" and .ipv4.mapping_varies == "no"
 	and .ipv4.port_filtered == "no"' \
 	"the host's own address, nothing filtered"
 
-# Text, and one reflector only: the mapping cannot be told.
+# Text, and one reflector only: its second port tells the mapping.
 out=$(kh a netcheck wg0 --reflector "$NAT_R4:51820") || fail "netcheck --reflector exited $?: $out"
-grep -q "^IPv4: public 192.0.2.2:51820; mapping varies by destination: unknown.*filtered by port: no$" <<<"$out" ||
-	fail "netcheck with one reflector: expected the mapping unknown, got: $out"
+grep -q "^IPv4: public 192.0.2.2:51820; mapping varies by destination: no.*filtered by port: no$" <<<"$out" ||
+	fail "netcheck with one reflector: expected the mapping not varying, got: $out"
 grep -q "^IPv6: no reflector to ask" <<<"$out" || fail "netcheck: expected no IPv6 reflector, got: $out"
+natlab_kind a sym
+out=$(kh a netcheck wg0 --reflector "$NAT_R4:51820" -j) || fail "netcheck --reflector behind sym exited $?: $out"
+jq -e '.ipv4.mapping_varies == "yes" and .ipv4.port_kept == "no"' <<<"$out" >/dev/null ||
+	fail "netcheck with one reflector behind sym: expected a varying mapping, got: $out"
+echo "one reflector behind sym: $(jq -c '.ipv4' <<<"$out")"
+natlab_kind a none
 
 # Nobody answers: exit 1, said.
 ip -n "$(ns_name r)" link set eth0 down

@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Birthday probing.  A behind a symmetric NAT ("sym"), B behind a home
-# router ("home"); R and R2 are reflectors, so that A's sync finds its
-# mapping varies by destination and says so with its record, with the rest
-# of what its NAT does (it moves the port).  The pair
+# router ("home"); R is the one reflector: from R's two ports A's sync
+# finds its mapping varies by destination and says so with its record, with
+# the rest of what its NAT does (it moves the port).  The pair
 # must come up direct through the pair birthday probing found, not relayed;
 # both sides report the birthday path.  The limits hold on the wire: B's
 # probes cross the WAN no more often than its session says it sent (at
@@ -23,8 +23,6 @@ B_PUB=203.0.113.2
 BDAY_FILTER='udp[8:4] = 0x6b687201 and udp[12] = 4'
 
 natlab_world
-natlab_r2 a b
-kh r2 key set wg0 "$KH_TMP/mesh.key" >/dev/null
 
 # capture NAME IFACE: birthday messages on the WAN router's IFACE.
 capture() {
