@@ -77,11 +77,18 @@ static inline bool kh_endpoint_eq(const struct kh_endpoint *a,
 /*
  * A watched port's second port, the next one (65535's is 1): plain probes
  * are answered there too, so that one reflector tells a mapping that
- * depends on the destination port; and KH_PF_ALT_PORT answers leave from it.
+ * depends on the destination port.  KH_PF_ALT_PORT answers leave from the
+ * one after it, which the asker never sent to: its NAT's filter must not
+ * have been opened by the probe of the second port.
  */
 static inline __be16 kh_alt_port(__be16 port)
 {
 	return htons(ntohs(port) % 65535 + 1);
+}
+
+static inline __be16 kh_alt_answer_port(__be16 port)
+{
+	return kh_alt_port(kh_alt_port(port));
 }
 
 struct kh_watch {
@@ -356,7 +363,7 @@ struct kh_probe_ask {
 	const u8 *pubkey;	/* ours; NULL: unauthenticated */
 	const u8 *wants;	/* @nr_wants keys back to back */
 	unsigned int nr_wants;
-	bool alt;		/* answer from the next port */
+	bool alt;		/* answer from another port */
 	const u8 *relay;	/* relay to this peer */
 	const u8 *relay_end;	/* stop relaying to this peer */
 };

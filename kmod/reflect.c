@@ -360,6 +360,9 @@ static void answer(struct kh_net *kn, const struct kh_flow *flow,
 		kh_probe_put(&w, KH_PF_COOKIE, cookie, KH_COOKIE_LEN);
 	if (retry)
 		kh_probe_put(&w, KH_PF_RETRY, NULL, 0);
+	/* Where our updates to the asker begin: nothing older is taken. */
+	if (key && !retry)
+		kh_probe_put_seq(&w, kh_reflect_next_seq(kn));
 	if (key && !retry) {
 		if (req->relay_end)
 			kh_relay_end(kn, flow->lport, req->pubkey,
@@ -393,10 +396,10 @@ static void answer(struct kh_net *kn, const struct kh_flow *flow,
 	if (key)
 		kh_reflect_put_mac(key, buf, len);
 	if (key && req->alt_port) {
-		/* From the next port: does the asker's NAT let it in? */
+		/* From another port: does the asker's NAT let it in? */
 		struct kh_flow alt = *flow;
 
-		alt.lport = kh_alt_port(flow->lport);
+		alt.lport = kh_alt_answer_port(flow->lport);
 		ret = kh_socket_send(kn, &alt, buf, len);
 	} else {
 		ret = kh_socket_send(kn, flow, buf, len);
@@ -457,7 +460,10 @@ static void learn(struct kh_net *kn, const struct kh_flow *flow,
 
 /*
  * Replace the result for the same port and reflector, else take a free slot,
- * else the oldest.
+ * else the oldest.  The last update sequence taken stays; a new slot begins
+ * at @r's, the sequence of the answer: an update older than the answer,
+ * captured before a reload or before the slot went to another reflector, is
+ * not taken.
  */
 static void store_reflection(struct kh_net *kn, const struct kh_reflection *r)
 {
@@ -472,7 +478,7 @@ static void store_reflection(struct kh_net *kn, const struct kh_reflection *r)
 			u64 seq = s->update_seq;
 
 			*s = *r;
-			s->update_seq = seq;
+			s->update_seq = max(seq, r->update_seq);
 			return;
 		}
 	}
@@ -661,6 +667,8 @@ static void got_answer(struct kh_net *kn, const struct kh_flow *flow,
 	r.rtt_us = (u32)min_t(u64, div_u64(now - p->sent_ns, NSEC_PER_USEC),
 			      U32_MAX);
 	r.received_ns = now;
+	if (auth && ans->has_seq)
+		r.update_seq = ans->seq;
 	addr_to_ep(&ans->observed, &r.endpoint);
 	store_reflection(kn, &r);
 	spin_unlock_bh(&kn->probe_lock);

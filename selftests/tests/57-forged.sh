@@ -79,12 +79,16 @@ expect_eq "$(wg_ep)" "$ep" "ns1's WireGuard endpoint after the forgeries"
 
 # A forged answer with a junk MAC, from the right source, races in ahead
 # of the real one (which ns2's link holds back for 15 s: a loaded VM took
-# over 6 s to start the two pythons): it is refused before it uses up the
-# nonce, so the real answer that follows is taken and its endpoint, not the
-# forged one, is what the probe reports.
+# over 6 s to start the two pythons; only ns2's UDP from its port, so that
+# ARP, which a delay makes fail, is not held): it is refused before it uses
+# up the nonce, so the real answer that follows is taken and its endpoint,
+# not the forged one, is what the probe reports.
 c=$(kh_status 1 '.counters | "\(.rx_answers) \(.drop_auth) \(.drop_replay)"')
 read -r answers auths replays <<<"$c"
-n2 tc qdisc add dev veth0 root netem delay 15s
+n2 tc qdisc add dev veth0 root handle 1: prio bands 3
+n2 tc qdisc add dev veth0 parent 1:3 handle 30: netem delay 15s
+n2 tc filter add dev veth0 parent 1: protocol ip prio 1 u32 \
+	match ip protocol 17 0xff match ip sport 51821 0xffff flowid 1:3
 n2 "$KHPROBE" sniff veth0 10 1 >"$KH_TMP/request" 2>"$KH_TMP/sniff" &
 sniff=$!
 wait_for "grep -q ready '$KH_TMP/sniff'" 30 || fail "sniffer did not start within 30 s"
@@ -116,6 +120,7 @@ expect_eq "$(kh_status 1 .counters.drop_csum)" "$csums" "requests dropped for th
 # An authenticated request of ns1's sync, captured on the reflector's link
 # and replayed from another address, then from ns1's own: not answered,
 # counted, and ns2's record of ns1 stays where ns1 is.
+before_sync=$(date +%s%N)
 n2 "$KHPROBE" sniff veth0 10 1 >"$KH_TMP/request" 2>"$KH_TMP/sniff" &
 sniff=$!
 wait_for "grep -q ready '$KH_TMP/sniff'" 30 || fail "sniffer did not start within 30 s"
@@ -141,3 +146,15 @@ kh 1 peers sync wg0 >"$KH_TMP/sync.out" 2>&1 ||
 [ "$(kh_status 2 .counters.tx_answers)" -gt "$sent" ] ||
 	fail "ns2 did not answer ns1's next request"
 echo "replayed requests: not answered, no record moved"
+
+# An update from ns2 numbered before ns2's authenticated answers to those
+# syncs (as one captured before a reload of ns1's module would be): the
+# answers said where ns2's updates begin, so it is not taken.
+y=$(wg genkey | wg pubkey)
+replays=$(kh_status 1 .counters.drop_replay)
+n2 "$KHPROBE" update 192.0.2.2 51821 192.0.2.1 51820 "$KH_TMP/key" "$before_sync" "$y" 203.0.113.5 5
+wait_for "[ \$(kh_status 1 .counters.drop_replay) -gt $replays ]" 5 ||
+	fail "an update older than the reflector's last answer was not refused: $(kh_status 1 .counters)"
+kh 1 peers list -j | jq -e --arg k "$y" 'all(.public_key != $k)' >/dev/null ||
+	fail "an update older than the reflector's last answer left a record"
+echo "an update older than the reflector's last answer: refused"

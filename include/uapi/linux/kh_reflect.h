@@ -82,8 +82,9 @@
  *	KH_A_PORT (required, must be watched), KH_A_REFLECTOR (required),
  *	KH_A_PUBKEY (our WireGuard public key), KH_A_WANT (repeated, at most
  *	KH_MAX_WANT: keys whose records we ask for), KH_A_ALT_PORT (flag:
- *	the reflector answers from the port after its own; needs the mesh key,
- *	else ENOKEY; the answer is matched by the reflector's address alone),
+ *	the reflector answers from the second port after its own; needs the
+ *	mesh key, else ENOKEY; the answer is matched by the reflector's address
+ *	alone),
  *	KH_A_RELAY (a peer's public key: the reflector is asked to relay
  *	WireGuard's packets between us and that peer for KH_RELAY_GRANT_S;
  *	needs KH_A_PUBKEY and the mesh key, else EINVAL or ENOKEY),
@@ -378,8 +379,10 @@ enum kh_event {
  * least KH_PROBE_REQ_MIN_LEN bytes.
  *
  * An update carries a KH_PF_SEQ; a receiver accepts only a sequence number
- * above the last one it took from that reflector.  So does an authenticated
- * request, with the sender's KH_PF_PUBKEY: a reflector takes it only with a
+ * above the last one it took from that reflector, and above the one the
+ * reflector's last authenticated answer carried (where its updates
+ * begin).  So does an authenticated request, with the sender's
+ * KH_PF_PUBKEY: a reflector takes it only with a
  * sequence number above the last one it took under that key (kept with the
  * key's record), and answers a replay with nothing.  And a reflector takes
  * an authenticated request only from an address the sender proved: it must
@@ -444,8 +447,10 @@ enum kh_probe_field {
 				 * first
 				 */
 	KH_PF_ALT_PORT = 10,	/* empty, in an authenticated request: answer
-				 * from the port after the one it came to
-				 * (a filtering check for the asker's NAT)
+				 * from the second port after the one it
+				 * came to (a filtering check for the
+				 * asker's NAT; not the next port, whose
+				 * plain probes the asker may have sent)
 				 */
 	KH_PF_RELAY = 11,	/* a peer's key, in a request: relay between
 				 * the sender (KH_PF_PUBKEY) and that peer;
