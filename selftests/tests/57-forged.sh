@@ -78,21 +78,21 @@ expect_eq "$(reflections)" "$refl" "ns1's reflections after the forgeries"
 expect_eq "$(wg_ep)" "$ep" "ns1's WireGuard endpoint after the forgeries"
 
 # A forged answer with a junk MAC, from the right source, races in ahead
-# of the real one (which ns2's link holds back for 15 s: a loaded VM took
-# over 6 s to start the two pythons; only ns2's UDP from its port, so that
-# ARP, which a delay makes fail, is not held): it is refused before it uses
-# up the nonce, so the real answer that follows is taken and its endpoint,
-# not the forged one, is what the probe reports.
+# of the real one (which ns2's link holds back for 8 s, within the 10 s an
+# answer may take; only ns2's UDP from its port, so that the neighbour
+# probes of a loaded VM are not held too): it is refused before it uses up
+# the nonce, so the real answer that follows is taken and its endpoint, not
+# the forged one, is what the probe reports.
 c=$(kh_status 1 '.counters | "\(.rx_answers) \(.drop_auth) \(.drop_replay)"')
 read -r answers auths replays <<<"$c"
 n2 tc qdisc add dev veth0 root handle 1: prio bands 3
-n2 tc qdisc add dev veth0 parent 1:3 handle 30: netem delay 15s
+n2 tc qdisc add dev veth0 parent 1:3 handle 30: netem delay 8s
 n2 tc filter add dev veth0 parent 1: protocol ip prio 1 u32 \
 	match ip protocol 17 0xff match ip sport 51821 0xffff flowid 1:3
 n2 "$KHPROBE" sniff veth0 10 1 >"$KH_TMP/request" 2>"$KH_TMP/sniff" &
 sniff=$!
 wait_for "grep -q ready '$KH_TMP/sniff'" 30 || fail "sniffer did not start within 30 s"
-kh 1 probe wg0 192.0.2.2:51821 --timeout 30000 -j >"$KH_TMP/probe.out" 2>&1 &
+kh 1 probe wg0 192.0.2.2:51821 --timeout 9000 -j >"$KH_TMP/probe.out" 2>&1 &
 probe=$!
 wait "$sniff" || fail "no request captured"
 request=$(cat "$KH_TMP/request")
