@@ -385,7 +385,8 @@ void kh_reflect_forget_given(struct kh_net *kn);
 void kh_ratelimit_init(struct kh_net *kn);
 int kh_ratelimit_prepare(struct kh_net *kn);
 void kh_ratelimit_exit(struct kh_net *kn);
-bool kh_ratelimit_allow(struct kh_net *kn, const struct kh_endpoint *src);
+bool kh_ratelimit_allow(struct kh_net *kn, const struct kh_endpoint *src,
+			bool *busy);
 void kh_ratelimit_get(struct kh_net *kn, u32 *rate, u32 *burst, u32 *total);
 void kh_ratelimit_set(struct kh_net *kn, u32 rate, u32 burst, u32 total);
 

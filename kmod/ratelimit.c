@@ -2,7 +2,11 @@
 /*
  * How many probe requests get an answer: a token bucket per source address
  * (IPv6 per /64, as WireGuard's ratelimiter does), and one for the whole
- * namespace, so that spoofed sources cannot multiply the total.
+ * namespace, so that spoofed sources cannot multiply the total.  When only
+ * the namespace's is empty (under load), an authenticated request with the
+ * cookie of its address still gets through (reflect.c): a flood from many
+ * spoofed sources cannot starve the members, as WireGuard answers load with
+ * cookies.
  */
 #include <linux/ktime.h>
 #include <linux/mm.h>
@@ -60,12 +64,20 @@ void kh_ratelimit_exit(struct kh_net *kn)
 	kn->rl_slots = NULL;
 }
 
-bool kh_ratelimit_allow(struct kh_net *kn, const struct kh_endpoint *src)
+/*
+ * May @src have an answer?  False with *@busy: only the namespace's budget
+ * said no (its source's had room): the caller may let a sender that proved
+ * its address through.
+ */
+bool kh_ratelimit_allow(struct kh_net *kn, const struct kh_endpoint *src,
+			bool *busy)
 {
 	u64 now, cost, total_cost;
 	struct kh_rl_slot *slot;
 	u8 key[16] = {};
 	bool ok = false;
+
+	*busy = false;
 
 	if (src->addr.sa_family == AF_INET) {
 		memcpy(key, &src->addr4.sin_addr, 4);
@@ -95,6 +107,7 @@ bool kh_ratelimit_allow(struct kh_net *kn, const struct kh_endpoint *src)
 	total_cost = NSEC_PER_SEC / kn->rl_total;
 	ok = kh_tokens_take(&kn->rl_total_tokens, &kn->rl_total_last, now,
 			    total_cost, total_cost * max(kn->rl_total / 10, 1U));
+	*busy = !ok;
 out:
 	spin_unlock_bh(&kn->rl_lock);
 	return ok;

@@ -208,6 +208,19 @@ static bool cookie_ok(struct kh_net *kn, const struct kh_flow *flow,
 	return ok;
 }
 
+/*
+ * Under load: does @req carry the cookie of the address it came from?  Two
+ * small hashes, before the MAC: an address proved within minutes.
+ */
+static bool proven(struct kh_net *kn, const struct kh_flow *flow,
+		   const struct kh_probe_msg *req)
+{
+	u8 fresh[KH_COOKIE_LEN];
+
+	return (req->flags & KH_PROBE_F_AUTH) && req->cookie &&
+	       cookie_ok(kn, flow, req, fresh);
+}
+
 /* Under probe_lock: the slot of @reflector's cookie for @lport, or NULL. */
 static struct kh_cookie *cookie_slot(struct kh_net *kn, __be16 lport,
 				     const struct kh_endpoint *reflector,
@@ -738,6 +751,7 @@ void kh_reflect_rx(struct kh_net *kn, const struct kh_flow *flow,
 {
 	const struct kh_key *key = NULL;
 	struct kh_probe_msg msg;
+	bool busy;
 
 	switch (kh_probe_parse(data, len, &msg)) {
 	case KH_PROBE_OK:
@@ -753,8 +767,13 @@ void kh_reflect_rx(struct kh_net *kn, const struct kh_flow *flow,
 	switch (msg.type) {
 	case KH_PROBE_REQUEST:
 		kh_stat_inc(kn, KH_STAT_RX_REQUESTS);
-		/* Before the MAC: a flood must not buy BLAKE2s rounds. */
-		if (!kh_ratelimit_allow(kn, &flow->remote)) {
+		/*
+		 * Before the MAC: a flood must not buy BLAKE2s rounds.  Under
+		 * load a proved address still gets through (a cookie costs
+		 * two small hashes, the MAC one per 64 bytes).
+		 */
+		if (!kh_ratelimit_allow(kn, &flow->remote, &busy) &&
+		    !(busy && proven(kn, flow, &msg))) {
 			kh_stat_inc(kn, KH_STAT_DROP_RATELIMIT);
 			break;
 		}
