@@ -2,6 +2,7 @@
 /* Printing records and changes: peers, sync and monitor say them alike. */
 #include <string.h>
 
+#include "cache.h"
 #include "show.h"
 #include "util.h"
 
@@ -96,14 +97,18 @@ void print_change(const char *name, const struct change *ch)
 	format_endpoint(&ch->new_ep, new, sizeof(new));
 	printf("%s: %s endpoint %s -> %s", name, key, old, new);
 	if (ch->via.ss_family && !format_endpoint(&ch->via, via, sizeof(via)))
-		printf(" (%s via %s)", kh_source_name(ch->source), via);
+		printf(" (%s%s via %s)", ch->path == APPLY_PATH_CACHED ?
+		       "cached, " : "", cache_source_name(ch->source), via);
 	else
-		printf(" (%s)", kh_source_name(ch->source));
+		printf(" (%s%s)", ch->path == APPLY_PATH_CACHED ?
+		       "cached, " : "", cache_source_name(ch->source));
 	if (ch->path == APPLY_PATH_RELAYED)
 		fputs(", relayed: no direct path answered", stdout);
 	else if (ch->path == APPLY_PATH_BIRTHDAY)
 		fputs(", birthday: the pair that birthday probing found",
 		      stdout);
+	else if (ch->path == APPLY_PATH_CACHED)
+		fputs(", cached: no reflector answered", stdout);
 	if (ch->start == APPLY_START_HOLD)
 		fputs(", safe start: we hold, the peer sends first", stdout);
 	else if (ch->start == APPLY_START_FIRST)
@@ -136,7 +141,7 @@ void print_change_json(const struct change *ch)
 	print_endpoint_json(&ch->via);
 	printf(",\"path\":\"%s\"", ch->path == APPLY_PATH_RELAYED ?
 	       "relayed" : ch->path == APPLY_PATH_BIRTHDAY ? "birthday" :
-	       "direct");
+	       ch->path == APPLY_PATH_CACHED ? "cached" : "direct");
 	fputs(",\"start\":", stdout);
 	if (start_name(ch->start))
 		printf("\"%s\"", start_name(ch->start));
