@@ -90,18 +90,20 @@ void print_change(const char *name, const struct change *ch)
 {
 	char key[KEY_B64_LEN + 1], old[ENDPOINT_STRLEN], new[ENDPOINT_STRLEN];
 	char via[ENDPOINT_STRLEN];
+	const char *src;
 
 	key_to_base64(key, ch->key);
 	if (!ch->old_ep.ss_family || format_endpoint(&ch->old_ep, old, sizeof(old)))
 		strcpy(old, "(none)");
 	format_endpoint(&ch->new_ep, new, sizeof(new));
 	printf("%s: %s endpoint %s -> %s", name, key, old, new);
+	/* a cached endpoint may be WireGuard's own, of no record */
+	src = ch->path == APPLY_PATH_CACHED ? cache_source_name(ch->source) :
+	      kh_source_name(ch->source);
 	if (ch->via.ss_family && !format_endpoint(&ch->via, via, sizeof(via)))
-		printf(" (%s%s via %s)", ch->path == APPLY_PATH_CACHED ?
-		       "cached, " : "", cache_source_name(ch->source), via);
+		printf(" (%s via %s)", src, via);
 	else
-		printf(" (%s%s)", ch->path == APPLY_PATH_CACHED ?
-		       "cached, " : "", cache_source_name(ch->source));
+		printf(" (%s)", src);
 	if (ch->path == APPLY_PATH_RELAYED)
 		fputs(", relayed: no direct path answered", stdout);
 	else if (ch->path == APPLY_PATH_BIRTHDAY)
