@@ -220,6 +220,9 @@ static void test_note(struct tap *t)
 	b.via = ep("198.51.100.2:51820");
 	tap_ok(t, cache_note(&c, &b) == 1 && c.v[0].when_ms == NOW + 25000,
 	       "another reflector is news, with its time");
+	b.source = KH_SOURCE_OBSERVED;
+	tap_ok(t, cache_note(&c, &b) == 1 && c.v[0].source == KH_SOURCE_OBSERVED,
+	       "another source is news");
 	b.path = CACHE_PATH_RELAYED;
 	tap_ok(t, cache_note(&c, &b) == 1 && c.v[0].path == CACHE_PATH_RELAYED,
 	       "another path is news");
