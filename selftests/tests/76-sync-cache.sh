@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Records that survive a reboot.  A and B behind home routers, one
-# reflector R, the mesh key; both run "khctl peers sync wg0 --watch" with
+# Records that survive a reboot.  A and B behind home routers (nat.sh's:
+# masquerade, only established packets forwarded in, new WAN packets to
+# the router dropped), one reflector R, the mesh key; both run "khctl peers sync wg0 --watch" with
 # no tuning option (only the state directory moved into the test's own)
 # and go direct; each keeps the other's endpoint in its cache file.  Then
 # R is gone for good (its namespace deleted), and both hosts "reboot": the
@@ -27,14 +28,15 @@
 # Then a cache file that is corrupt (A) or another key's (B): said on
 # stderr and ignored, sync goes on, and the file is written anew from the
 # live session.
+#
+# Not natlab's "home" kind: its site puts a plain router in front of the
+# NAT router, which the default safe start TTL (2) does not pass, so the
+# first direct path needs --start-ttl 3 there, a tuning option.
 # kh-timeout: 300
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
-. "$(dirname "$0")/../natlab.sh"
 
-natlab_world
-natlab_kind a home
-natlab_kind b home
+nat_mesh
 a_pub=$(wg_pub a wg0)
 b_pub=$(wg_pub b wg0)
 pids=()
@@ -115,7 +117,7 @@ stop_sync b
 for h in a b; do ip -n "$(ns_name "$h")" link del wg0; done
 rmmod kh_reflect || fail "rmmod kh_reflect"
 insmod "$KMOD" || fail "insmod kh_reflect"
-for n in cga hra cgb hrb; do ns "$n" conntrack -F >/dev/null 2>&1 || true; done
+for n in nat1 nat2; do ns "$n" conntrack -F >/dev/null 2>&1 || true; done
 
 # boot HOST ADDR PEER: wg0 as its configuration makes it
 boot() {
