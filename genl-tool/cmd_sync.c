@@ -18,11 +18,12 @@
 
 /*
  * A round that no reflector answered (probed: some were asked): what the
- * cache kept is set, and said.
+ * cache kept is set, and said; live sessions still tell where peers are.
  */
 static int silent_round(struct sync *s, bool probed)
 {
 	apply_cache(s);
+	keep_cache(s);
 	if (probed || s->n_changes)
 		print_report(s);
 	fflush(stdout);

@@ -39,8 +39,9 @@
 nat_mesh
 a_pub=$(wg_pub a wg0)
 b_pub=$(wg_pub b wg0)
-pids=()
-on_exit 'kill ${pids[*]} 2>/dev/null'
+declare -A pid=()
+# shellcheck disable=SC2016 # expanded at exit
+on_exit 'kill ${pid[*]} 2>/dev/null'
 
 # start_sync HOST [ARGS...]: the unit's "khctl peers sync wg0 --watch",
 # output appended to $KH_TMP/HOST.log; with no ARGS the state directory
@@ -52,16 +53,12 @@ start_sync() {
 	[ $# -gt 0 ] || env=("KHCTL_STATE_DIR=$KH_TMP/state-$h")
 	env "${env[@]}" ip netns exec "$(ns_name "$h")" "$KHCTL" peers sync wg0 --watch "$@" \
 		>>"$KH_TMP/$h.log" 2>&1 &
-	pids+=($!)
-	eval "pid_$h=$!"
+	pid[$h]=$!
 }
 
 stop_sync() {
-	local pid
-
-	pid=$(eval echo "\$pid_$1")
-	kill "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
+	kill "${pid[$1]}" 2>/dev/null || true
+	wait "${pid[$1]}" 2>/dev/null || true
 }
 
 # direct: each has the other at its NAT's public address, and A pings B.
@@ -80,6 +77,10 @@ cached() {
 
 show_state() {
 	nat_show_syncs a b -- a b
+	for n in nat1 nat2; do
+		echo "-- $n's connection tracking"; ns "$n" conntrack -L -p udp 2>&1
+	done
+	echo "-- B pings A: $(ns b ping -c 1 -W 1 198.51.100.130 >/dev/null 2>&1 && echo yes || echo no)"
 	for h in a b; do
 		echo "-- $h's cache"; cat "$KH_TMP/state-$h/wg0.json" 2>&1
 	done
@@ -178,6 +179,7 @@ grep -q "ignoring the cache $KH_TMP/state-b/wg0.json: it is the cache of another
 	fail "B: the foreign cache was not called so: $(cat "$KH_TMP/b.log")"
 wait_for "cached a b 203.0.113.2: && cached b a 203.0.113.1:" 20 ||
 	{ show_state; fail "the bad caches were not written anew from the live session"; }
-kill -0 "$pid_a" && kill -0 "$pid_b" || fail "sync stopped after a bad cache"
+kill -0 "${pid[a]}" 2>/dev/null && kill -0 "${pid[b]}" 2>/dev/null ||
+	fail "sync stopped after a bad cache"
 ns a ping -c 3 -i 0.2 -W 1 198.51.100.131 >/dev/null || fail "A loses pings to B"
 echo "a truncated and a foreign cache: said, ignored, written anew; sync goes on"
