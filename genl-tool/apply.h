@@ -63,6 +63,7 @@ enum apply_path {
 	APPLY_PATH_DIRECT,	/* the record's endpoint */
 	APPLY_PATH_RELAYED,	/* through the reflector in new_ep */
 	APPLY_PATH_BIRTHDAY,	/* the pair birthday probing found */
+	APPLY_PATH_CACHED,	/* what the cache kept: no reflector answered */
 };
 
 struct change {

@@ -17,29 +17,43 @@
 #include "util.h"
 
 /*
+ * A round that no reflector answered (probed: some were asked): what the
+ * cache kept is set, and said; live sessions still tell where peers are.
+ */
+static int silent_round(struct sync *s, bool probed)
+{
+	apply_cache(s);
+	keep_cache(s);
+	if (probed || s->n_changes)
+		print_report(s);
+	fflush(stdout);
+	if (probed)
+		report_silence(s);
+	return ROUND_SILENT;
+}
+
+/*
  * One round: probe the reflectors, tell them of our NAT, apply the
- * records, check the paths, report.  0: done; -errno: it could not start
- * (printed); ROUND_SILENT or ROUND_FAILED (reported).
+ * records, check the paths, keep what came of it, report.  0: done;
+ * -errno: it could not start (printed); ROUND_SILENT or ROUND_FAILED
+ * (reported).
  */
 static int sync_round(struct sync *s)
 {
 	int ret;
 
 	ret = round_probe(s);
+	if (ret == ROUND_SILENT || (!ret && !s->stop && !round_answered(s)))
+		return silent_round(s, !ret);
 	if (ret || s->stop)
 		return ret;
-	if (!round_answered(s)) {
-		print_report(s);
-		fflush(stdout);
-		report_silence(s);
-		return ROUND_SILENT;
-	}
 	if (s->has_key)
 		tell_nat(s);
 	read_bdays(s);
 	ret = apply_all(s);
 	if (check_paths(s, NULL, 0, true))
 		ret = ROUND_FAILED;
+	keep_cache(s);
 	print_report(s);
 	if (fflush(stdout) || ret)
 		return ROUND_FAILED;
@@ -142,6 +156,7 @@ static int watch_loop(struct sync *s)
 		/* checking paths takes time: records may change meanwhile */
 		while (s->n_pending && !s->stop)
 			apply_pending(s);
+		save_cache(s);
 	}
 	return 0;
 }
@@ -180,7 +195,7 @@ out:
 
 const struct cmd cmd_peers_sync = {
 	.name = "peers sync",
-	.args = "DEV [--reflector ADDR:PORT]... [--watch] [--interval S] [--timeout MS] [--start-ttl N] [--relay-after MS] [--birthday MS] [-j]",
+	.args = "DEV [--reflector ADDR:PORT]... [--watch] [--interval S] [--timeout MS] [--start-ttl N] [--relay-after MS] [--birthday MS] [--state-dir DIR] [--no-cache] [-j]",
 	.summary = "find DEV's peers through reflectors and set their endpoints",
 	.help =
 	"  -r, --reflector ADDR:PORT  ask this reflector (repeat for more); by\n"
@@ -197,6 +212,9 @@ const struct cmd cmd_peers_sync = {
 	"                      this time (default 3000; 0: never), see below\n"
 	"  -B, --birthday MS   time limit of birthday probing (default 20000;\n"
 	"                      0: never), see below\n"
+	"  --state-dir DIR     keep the cache in DIR (default $KHCTL_STATE_DIR, else\n"
+	"                      /var/lib/khctl), see below\n"
+	"  --no-cache          neither read nor write the cache\n"
 	"  -j, --json          one JSON object per round (and per change between\n"
 	"                      rounds with --watch), one per line\n"
 	"\n"
@@ -242,6 +260,15 @@ const struct cmd cmd_peers_sync = {
 	"100 a second.  The first probe that gets through names a pair: the\n"
 	"probing side sets the endpoint to it, the spraying side's module moves\n"
 	"WireGuard's packets to that port.  Nothing found within --birthday:\n"
-	"relayed as above.\n",
+	"relayed as above.\n"
+	"\n"
+	"The cache: what sync applies to a peer (its own endpoint when relayed)\n"
+	"and where a live session is, in DIR/DEV.json (mode 0600), written only\n"
+	"when that changes.  In a round that no reflector answers (after a\n"
+	"reboot while they are gone), a peer without an endpoint, or at a silent\n"
+	"reflector and without a live session, gets its cached endpoint, a punch\n"
+	"and a handshake (\"cached\"); the peer does the same when it comes up.\n"
+	"A file that is corrupt, truncated, of another key or of a newer khctl is\n"
+	"said and ignored.\n",
 	.run = run,
 };

@@ -2,6 +2,7 @@
 /* Printing records and changes: peers, sync and monitor say them alike. */
 #include <string.h>
 
+#include "cache.h"
 #include "show.h"
 #include "util.h"
 
@@ -89,21 +90,27 @@ void print_change(const char *name, const struct change *ch)
 {
 	char key[KEY_B64_LEN + 1], old[ENDPOINT_STRLEN], new[ENDPOINT_STRLEN];
 	char via[ENDPOINT_STRLEN];
+	const char *src;
 
 	key_to_base64(key, ch->key);
 	if (!ch->old_ep.ss_family || format_endpoint(&ch->old_ep, old, sizeof(old)))
 		strcpy(old, "(none)");
 	format_endpoint(&ch->new_ep, new, sizeof(new));
 	printf("%s: %s endpoint %s -> %s", name, key, old, new);
+	/* a cached endpoint may be WireGuard's own, of no record */
+	src = ch->path == APPLY_PATH_CACHED ? cache_source_name(ch->source) :
+	      kh_source_name(ch->source);
 	if (ch->via.ss_family && !format_endpoint(&ch->via, via, sizeof(via)))
-		printf(" (%s via %s)", kh_source_name(ch->source), via);
+		printf(" (%s via %s)", src, via);
 	else
-		printf(" (%s)", kh_source_name(ch->source));
+		printf(" (%s)", src);
 	if (ch->path == APPLY_PATH_RELAYED)
 		fputs(", relayed: no direct path answered", stdout);
 	else if (ch->path == APPLY_PATH_BIRTHDAY)
 		fputs(", birthday: the pair that birthday probing found",
 		      stdout);
+	else if (ch->path == APPLY_PATH_CACHED)
+		fputs(", cached: no reflector answered", stdout);
 	if (ch->start == APPLY_START_HOLD)
 		fputs(", safe start: we hold, the peer sends first", stdout);
 	else if (ch->start == APPLY_START_FIRST)
@@ -136,7 +143,7 @@ void print_change_json(const struct change *ch)
 	print_endpoint_json(&ch->via);
 	printf(",\"path\":\"%s\"", ch->path == APPLY_PATH_RELAYED ?
 	       "relayed" : ch->path == APPLY_PATH_BIRTHDAY ? "birthday" :
-	       "direct");
+	       ch->path == APPLY_PATH_CACHED ? "cached" : "direct");
 	fputs(",\"start\":", stdout);
 	if (start_name(ch->start))
 		printf("\"%s\"", start_name(ch->start));

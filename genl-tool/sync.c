@@ -76,6 +76,12 @@ static int add_given(struct sync *s, const char *arg, const struct cmd *cmd)
 	return 0;
 }
 
+/* Options with no letter. */
+enum {
+	OPT_STATE_DIR = 0x100,
+	OPT_NO_CACHE,
+};
+
 /* One option of getopt_long()'s: -1 to go on, else the exit code. */
 static int parse_opt(struct sync *s, const struct cmd *cmd, int ch,
 		     char **argv)
@@ -119,6 +125,15 @@ static int parse_opt(struct sync *s, const struct cmd *cmd, int ch,
 	case 'j':
 		s->json = true;
 		return -1;
+	case OPT_STATE_DIR:
+		if (!*optarg)
+			return cmd_usage_error(cmd, "--state-dir needs a directory");
+		s->state_dir = optarg;
+		s->state_dir_given = true;
+		return -1;
+	case OPT_NO_CACHE:
+		s->no_cache = true;
+		return -1;
 	case 'h':
 		cmd_help(cmd);
 		return 0;
@@ -140,9 +155,12 @@ static int parse_args(struct sync *s, const struct cmd *cmd, int argc,
 		{ "relay-after", required_argument, NULL, 'R' },
 		{ "birthday", required_argument, NULL, 'B' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+		{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
+	const char *env;
 	int ch, ret;
 
 	while ((ch = getopt_long(argc, argv, ":r:wi:t:s:R:B:jh", opts, NULL)) != -1) {
@@ -156,9 +174,16 @@ static int parse_args(struct sync *s, const struct cmd *cmd, int argc,
 	if (s->netcheck && (s->watch || s->interval_s != DEFAULT_INTERVAL_S ||
 			    s->start_ttl != APPLY_DEFAULT_START_TTL ||
 			    s->relay_after_ms != APPLY_DEFAULT_RELAY_AFTER_MS ||
-			    s->bday_ms != DEFAULT_BDAY_MS))
-		return cmd_usage_error(cmd, "--watch, --interval, --start-ttl, --relay-after and --birthday are options of peers sync");
+			    s->bday_ms != DEFAULT_BDAY_MS || s->no_cache ||
+			    s->state_dir_given))
+		return cmd_usage_error(cmd, "--watch, --interval, --start-ttl, --relay-after, --birthday, --state-dir and --no-cache are options of peers sync");
 	s->name = argv[optind];
+	if (s->netcheck || s->no_cache) {
+		s->state_dir = NULL;
+	} else if (!s->state_dir) {
+		env = getenv(CACHE_DIR_ENV);
+		s->state_dir = env && *env ? env : CACHE_DEFAULT_DIR;
+	}
 	return -1;
 }
 
@@ -213,6 +238,7 @@ void sync_end(struct sync *s)
 	free(s->pending);
 	free(s->held);
 	free(s->given);
+	cache_free(&s->cache);
 	wg_device_free(s->dev);
 	kh_bdays_free(&s->bdays);
 	if (s->sigfd >= 0)

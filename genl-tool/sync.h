@@ -6,7 +6,8 @@
  * nat.c tells them what the answers say of our NAT; then, for sync,
  * sync_apply.c sets the records they hand out, path_check.c checks the
  * paths that need it (their states in path.h), and sync_report.c says
- * what came of it.
+ * what came of it.  sync_cache.c keeps what was applied on disk, and sets
+ * it in a round that no reflector answered.
  */
 #ifndef KHCTL_SYNC_H
 #define KHCTL_SYNC_H
@@ -18,6 +19,7 @@
 #include <sys/types.h>
 
 #include "apply.h"
+#include "cache.h"
 #include "cmd.h"
 #include "kh.h"
 #include "netcheck.h"
@@ -99,6 +101,13 @@ struct sync {
 	/* peers whose start we held, until their path is checked */
 	uint8_t (*held)[KH_KEY_LEN];
 	size_t n_held, cap_held;
+
+	/* what was applied, kept on disk: sync_cache.c */
+	const char *state_dir;		/* NULL: no cache (--no-cache) */
+	bool no_cache, state_dir_given;
+	struct cache cache;
+	bool cache_read, cache_dirty;
+	int cache_err;			/* the last write's, said once */
 };
 
 /* sync.c: what both commands share */
@@ -132,6 +141,12 @@ bool chosen(const struct sync *s, const struct wg_peer *p,
 	    const struct kh_record *rec);
 int apply_all(struct sync *s);
 int on_watch_event(struct nl_msg *msg, void *arg);
+
+/* sync_cache.c: what was applied, on disk */
+void apply_cache(struct sync *s);
+void note_change(struct sync *s, const struct change *ch);
+void keep_cache(struct sync *s);
+void save_cache(struct sync *s);
 
 /* sync_report.c: what a round says */
 void print_reflectors_json(const struct sync *s);

@@ -20,6 +20,7 @@ int add_change(struct sync *s, const struct change *ch)
 		return -ENOMEM;
 	s->changes = v;
 	s->changes[s->n_changes++] = *ch;
+	note_change(s, ch);
 	return 0;
 }
 

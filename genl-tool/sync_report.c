@@ -113,6 +113,7 @@ void say_change(struct sync *s, const struct change *ch, bool in_round)
 			kh_err("%s", strerror(ENOMEM));
 		return;
 	}
+	note_change(s, ch);
 	if (s->json) {
 		fputs("{\"event\":\"change\",\"device\":", stdout);
 		json_print_string(stdout, s->name);

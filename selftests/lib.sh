@@ -12,6 +12,7 @@
 #   $KHCTL $KMOD $KVER        khctl, the module, the running kernel
 #   $KH_TMP                   scratch directory, removed at exit
 #   ns NAME cmd...            run cmd in namespace NAME, created on first use
+#                             (khctl's cache in $KH_TMP/state-NAME)
 #   n1 ... n9 cmd...          ns 1 cmd... ... ns 9 cmd...
 #   ns_add NAME...            create namespaces (lo up) without running anything
 #   ns_name NAME              the real name (for "ip link set ... netns", "ip -n")
@@ -116,7 +117,9 @@ ns() {
 
 	shift
 	ns_add "$n"
-	ip netns exec "$KH_NS_PREFIX$n" "$@"
+	# each namespace a host of its own: khctl's cache in a directory of its own
+	KHCTL_STATE_DIR=${KHCTL_STATE_DIR:-$KH_TMP/state-$n} \
+		ip netns exec "$KH_NS_PREFIX$n" "$@"
 }
 
 n1() { ns 1 "$@"; }

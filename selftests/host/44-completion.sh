@@ -46,7 +46,8 @@ khctl config rate 5 b|burst
 khctl config rate |
 khctl peers |list show delete flush push pull sync export import
 khctl peers sync |wg0 wg1
-khctl peers sync wg0 --|--reflector --watch --interval --timeout --start-ttl --relay-after --birthday --json --help
+khctl peers sync wg0 --|--reflector --watch --interval --timeout --start-ttl --relay-after --birthday --state-dir --no-cache --json --help
+khctl peers sync wg0 --state-dir $tmp/d|$tmp/dir
 khctl peers sync wg0 --reflector |198.51.100.1:51820
 khctl peers sync wg0 -w --interval |
 khctl netcheck |wg0 wg1
