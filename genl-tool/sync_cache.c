@@ -17,12 +17,24 @@
 #include "sync.h"
 #include "util.h"
 
+/*
+ * DEV.KEY.json, KEY the first 8 bytes of the device's public key in hex:
+ * two hosts that share a state directory (network namespaces of one
+ * machine, each with its wg0) keep their files apart, and a device made
+ * again from its configuration (the same key) finds its own.
+ */
 static int file_path(const struct sync *s, char *buf, size_t size,
 		     const char *prefix, const char *suffix)
 {
-	int n = snprintf(buf, size, "%s/%s%s.json%s", s->state_dir, prefix,
-			 s->name, suffix);
+	const uint8_t *k = s->cache.key;
+	int n;
 
+	if (!s->cache.has_key)
+		return -ENOKEY;
+	n = snprintf(buf, size,
+		     "%s/%s%s.%02x%02x%02x%02x%02x%02x%02x%02x.json%s",
+		     s->state_dir, prefix, s->name, k[0], k[1], k[2], k[3], k[4],
+		     k[5], k[6], k[7], suffix);
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 

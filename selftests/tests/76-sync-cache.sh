@@ -30,7 +30,9 @@
 #
 # Then a cache file that is corrupt (A) or another key's (B): said on
 # stderr and ignored, sync goes on, and the file is written anew from the
-# live session.
+# live session.  A and B keep their files in one state directory, as
+# namespaces of one machine do with the default: each device's file is
+# named by its key too.
 #
 # Not natlab's "home" kind: its site puts a plain router in front of the
 # NAT router, which the default safe start TTL (2) does not pass, so the
@@ -53,7 +55,7 @@ start_sync() {
 	local h=$1 env=()
 
 	shift
-	[ $# -gt 0 ] || env=("KHCTL_STATE_DIR=$KH_TMP/state-$h")
+	[ $# -gt 0 ] || env=("KHCTL_STATE_DIR=$KH_TMP/state")
 	env "${env[@]}" ip netns exec "$(ns_name "$h")" "$KHCTL" peers sync wg0 --watch "$@" \
 		>>"$KH_TMP/$h.log" 2>&1 &
 	pid[$h]=$!
@@ -71,11 +73,16 @@ direct() {
 		ns a ping -c 1 -W 1 198.51.100.131
 }
 
+# cfile HOST: HOST's cache file, DEV.KEY.json (KEY: 8 bytes of its key in hex)
+cfile() {
+	echo "$KH_TMP/state/wg0.$(wg_pub "$1" wg0 | base64 -d | head -c 8 | od -An -tx1 | tr -d ' \n').json"
+}
+
 # cached HOST PEER PREFIX: HOST's cache file has PEER at PREFIX*.
 cached() {
 	jq -e --arg k "$(wg_pub "$2" wg0)" --arg p "$3" \
 		'.version == 1 and (.peers[] | select(.public_key == $k) |
-		 .endpoint | startswith($p))' "$KH_TMP/state-$1/wg0.json"
+		 .endpoint | startswith($p))' "$(cfile "$1")"
 }
 
 show_state() {
@@ -86,31 +93,32 @@ show_state() {
 	echo "-- B pings A: $(ns b ping -c 1 -W 1 198.51.100.130 >/dev/null 2>&1 && echo yes || echo no)"
 	for h in a b; do echo "-- $h's wg"; ns "$h" wg show wg0 dump; done
 	for h in a b; do
-		echo "-- $h's cache"; cat "$KH_TMP/state-$h/wg0.json" 2>&1
+		echo "-- $h's cache"; cat "$(cfile "$h")" 2>&1
 	done
 }
 
 # 1. Direct through R, the caches written.
-start_sync a --state-dir "$KH_TMP/state-a"
+start_sync a --state-dir "$KH_TMP/state"
 wait_for "kh r peers show wg0 $a_pub" 15 || fail "A's first round did not reach R"
-start_sync b --state-dir "$KH_TMP/state-b"
+start_sync b --state-dir "$KH_TMP/state"
 wait_for direct 40 || { show_state; fail "A and B did not go direct through R"; }
 wait_for "cached a b 203.0.113.2: && cached b a 203.0.113.1:" 10 ||
 	{ show_state; fail "the caches do not hold the peers' public endpoints"; }
 for h in a b; do
-	expect_eq "$(stat -c %a "$KH_TMP/state-$h/wg0.json")" 600 "mode of $h's cache"
-	[ -z "$(find "$KH_TMP/state-$h" -name '.*')" ] ||
-		fail "$h: a temporary file was left: $(ls -a "$KH_TMP/state-$h")"
+	expect_eq "$(stat -c %a "$(cfile "$h")")" 600 "mode of $h's cache"
 done
+[ -z "$(find "$KH_TMP/state" -name '.*')" ] ||
+	fail "a temporary file was left: $(ls -a "$KH_TMP/state")"
+expect_eq "$(find "$KH_TMP/state" -type f | wc -l)" 2 "files in the shared state directory"
 echo "direct through R: A has B at $(nat_wg_endpoint a b), B has A at $(nat_wg_endpoint b a); both cached"
 
 # No write when nothing changed: the file (its inode: a write renames a
 # new one over it) stays through the next round.
-inode=$(stat -c %i "$KH_TMP/state-a/wg0.json")
+inode=$(stat -c %i "$(cfile a)")
 rounds=$(grep -c "^reflector $NAT_R4:51820:" "$KH_TMP/a.log")
 wait_for "[ \$(grep -c '^reflector $NAT_R4:51820:' '$KH_TMP/a.log') -gt $rounds ]" 40 ||
 	fail "A's sync made no further round"
-expect_eq "$(stat -c %i "$KH_TMP/state-a/wg0.json")" "$inode" \
+expect_eq "$(stat -c %i "$(cfile a)")" "$inode" \
 	"A's cache file after a round that changed nothing (inode)"
 echo "a round that changed nothing left the file alone"
 
@@ -173,19 +181,19 @@ echo "after the reboot, no reflector: handshake $(( (t1 - t0) / 1000 )) ms, ping
 # 3. A corrupt cache on A, another key's on B: said, ignored, sync goes on.
 stop_sync a
 stop_sync b
-good=$(cat "$KH_TMP/state-a/wg0.json")
-head -c 60 <<<"$good" >"$KH_TMP/state-a/wg0.json"
-cp "$KH_TMP/state-a/wg0.json" "$KH_TMP/a-cut.json"
-printf '%s\n' "$good" >"$KH_TMP/state-b/wg0.json"
+good=$(cat "$(cfile a)")
+head -c 60 <<<"$good" >"$(cfile a)"
+cp "$(cfile a)" "$KH_TMP/a-cut.json"
+printf '%s\n' "$good" >"$(cfile b)"
 : >"$KH_TMP/a.log"
 : >"$KH_TMP/b.log"
 start_sync a
 start_sync b
 wait_for "grep -q 'ignoring the cache' '$KH_TMP/a.log' && grep -q 'ignoring the cache' '$KH_TMP/b.log'" 10 ||
 	{ show_state; fail "a bad cache was not reported"; }
-grep -q "ignoring the cache $KH_TMP/state-a/wg0.json: corrupt or truncated" "$KH_TMP/a.log" ||
+grep -q "ignoring the cache $(cfile a): corrupt or truncated" "$KH_TMP/a.log" ||
 	fail "A: the truncated cache was not called so: $(cat "$KH_TMP/a.log")"
-grep -q "ignoring the cache $KH_TMP/state-b/wg0.json: it is the cache of another key, $a_pub" "$KH_TMP/b.log" ||
+grep -q "ignoring the cache $(cfile b): it is the cache of another key, $a_pub" "$KH_TMP/b.log" ||
 	fail "B: the foreign cache was not called so: $(cat "$KH_TMP/b.log")"
 wait_for "cached a b 203.0.113.2: && cached b a 203.0.113.1:" 20 ||
 	{ show_state; fail "the bad caches were not written anew from the live session"; }
