@@ -54,10 +54,11 @@ enum apply_start {
 /*
  * A direct path counts only once WireGuard itself shows that it works
  * (apply_direct_works()); one that does not within APPLY_CONFIRM_MS of
- * being set is relayed.  The bound lets one handshake initiation be lost
- * and WireGuard retry it (its REKEY_TIMEOUT, 5 s, plus jitter up to 1/3 s).
+ * being set is relayed.  The bound lets two handshake initiations be lost
+ * and WireGuard retry (its REKEY_TIMEOUT, 5 s, plus jitter up to 1/3 s):
+ * with one, a loaded host whose first answer came late was relayed.
  */
-#define APPLY_CONFIRM_MS		6500
+#define APPLY_CONFIRM_MS		11500
 
 enum apply_path {
 	APPLY_PATH_DIRECT,	/* the record's endpoint */
