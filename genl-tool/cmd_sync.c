@@ -50,6 +50,7 @@ static int sync_round(struct sync *s)
 	if (s->has_key)
 		tell_nat(s);
 	read_bdays(s);
+	s->applied_ms = realtime_ms();
 	ret = apply_all(s);
 	if (check_paths(s, NULL, 0, true))
 		ret = ROUND_FAILED;
@@ -84,6 +85,7 @@ static int apply_pending(struct sync *s)
 	wg_device_free(s->dev);
 	s->dev = dev;
 	now = realtime_ms();
+	s->applied_ms = now;
 	for (i = 0; i < n; i++) {
 		struct wg_peer *p = wg_find_peer(dev, todo[i].key);
 		struct kh_record rec = todo[i];

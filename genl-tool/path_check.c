@@ -74,9 +74,10 @@ static int pick_paths(struct sync *s, const struct kh_record *keys,
 
 /*
  * What pa's probing made of it.  An answer is the module's word;
- * WireGuard's must follow.  A handshake since this check began (at @now)
- * counts (apply set the endpoint before it), except for a relayed path,
- * which counts only from now on.  Silence: birthday probing (counted in
+ * WireGuard's must follow.  A handshake since the records were applied (at
+ * @now: apply set the endpoint, and WireGuard may have shaken hands before
+ * this check's first probe) counts, except for a relayed path, which
+ * counts only from now on.  Silence: birthday probing (counted in
  * *n_bday) or the relay (1 returned if a reflector can).
  */
 static int after_probing(struct sync *s, struct path *pa,
@@ -163,8 +164,15 @@ int check_paths(struct sync *s, const struct kh_record *keys, size_t n_keys,
 		bool in_round)
 {
 	int64_t now = realtime_ms();
+	/*
+	 * Apply set the endpoints (and WireGuard may have shaken hands over
+	 * them, before the first probe of this check): since then.
+	 */
+	int64_t since = s->applied_ms && s->applied_ms <= now ?
+			s->applied_ms : now;
 	int ret;
 
+	s->applied_ms = 0;
 	if (!s->relay_after_ms || !s->dev->has_public_key || !s->n_refl) {
 		s->n_held = 0;
 		return 0;
@@ -176,7 +184,7 @@ int check_paths(struct sync *s, const struct kh_record *keys, size_t n_keys,
 	if (ret)
 		khnl_perror(&s->nl, ret, "%s: probing peers", s->name);
 	else
-		settle_paths(s, now, in_round);
+		settle_paths(s, since, in_round);
 	free(s->paths);
 	s->paths = NULL;
 	s->n_paths = 0;

@@ -101,6 +101,11 @@ struct sync {
 	/* peers whose start we held, until their path is checked */
 	uint8_t (*held)[KH_KEY_LEN];
 	size_t n_held, cap_held;
+	/*
+	 * When the records of this round (or of these events) were applied,
+	 * before their paths are checked: a handshake since then counts.
+	 */
+	int64_t applied_ms;
 
 	/* what was applied, kept on disk: sync_cache.c */
 	const char *state_dir;		/* NULL: no cache (--no-cache) */
