@@ -616,12 +616,18 @@ int kh_reflect_nl_flush_peers_doit(struct sk_buff *skb, struct genl_info *info)
 
 /*
  * The commands whose request lists no attribute (status, flush and the
- * dumps) have no policy of their own: the family's refuses everything for
- * them.  6.1 and later do so by themselves; 5.10 would take anything.
+ * dumps) have no policy of their own: this one refuses everything, as the
+ * family's and as each such op's (kh_netlink_init()).  5.10 would take
+ * anything without it, and 6.12 runs a split dump op without a policy
+ * unchecked.
  */
 static const struct nla_policy kh_reject_all[KH_A_MAX + 1] = {
 	[KH_A_UNSPEC + 1 ... KH_A_MAX] = { .type = NLA_REJECT },
 };
+
+/* The generated ops, with kh_reject_all where they have no policy. */
+static struct genl_split_ops kh_ops[ARRAY_SIZE(kh_reflect_nl_ops)]
+	__ro_after_init;
 
 /* Events carry endpoints: only for those who may read them. */
 static const struct genl_multicast_group kh_mcgrps[] = {
@@ -638,14 +644,23 @@ static struct genl_family kh_family __ro_after_init = {
 	.policy = kh_reject_all,
 	.netnsok = true,
 	.module = THIS_MODULE,
-	.split_ops = kh_reflect_nl_ops,
-	.n_split_ops = ARRAY_SIZE(kh_reflect_nl_ops),
+	.split_ops = kh_ops,
+	.n_split_ops = ARRAY_SIZE(kh_ops),
 	.mcgrps = kh_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(kh_mcgrps),
 };
 
 int __init kh_netlink_init(void)
 {
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(kh_ops); i++) {
+		kh_ops[i] = kh_reflect_nl_ops[i];
+		if (kh_ops[i].policy)
+			continue;
+		kh_ops[i].policy = kh_reject_all;
+		kh_ops[i].maxattr = KH_A_MAX;
+	}
 	return genl_register_family(&kh_family);
 }
 
