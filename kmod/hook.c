@@ -112,19 +112,38 @@ void kh_skb_endpoint(const struct sk_buff *skb, const struct udphdr *uh,
 }
 
 /*
- * Is @uh a plain probe request to the second port of a watched one?  It is
- * answered from there; anything else to that port is not ours.
+ * Is @port watched (0), the second port of a watched one (1), or neither
+ * (-1)?  One pass over the slots: every UDP datagram the host receives
+ * comes through here.
  */
-static bool alt_request(struct kh_net *kn, struct sk_buff *skb,
-			unsigned int uoff, const struct udphdr *uh)
+static int watched(const struct kh_net *kn, __be16 port)
 {
-	u16 d = ntohs(uh->dest);
+	int i, ret = -1;
+	__be16 w;
+
+	if (unlikely(!port))
+		return -1;
+	for (i = 0; i < KH_MAX_WATCHES; i++) {
+		w = READ_ONCE(kn->ports[i]);
+		if (w == port)
+			return 0;	/* watched itself, even if next to one */
+		if (w && kh_alt_port(w) == port)
+			ret = 1;
+	}
+	return ret;
+}
+
+/*
+ * Is @uh, to the second port of a watched one, a plain probe request?  It
+ * is answered from there; anything else to that port is not ours.
+ */
+static bool alt_request(struct sk_buff *skb, unsigned int uoff,
+			const struct udphdr *uh)
+{
 	u8 _hdr[5];
 	const u8 *hdr;
 	__be32 magic;
 
-	if (port_slot(kn, htons(d == 1 ? 65535 : d - 1)) < 0)
-		return false;
 	hdr = skb_header_pointer(skb, uoff + sizeof(*uh), sizeof(_hdr), _hdr);
 	if (!hdr)
 		return false;
@@ -152,9 +171,15 @@ static unsigned int hook_in(struct kh_net *kn, struct sk_buff *skb,
 				return NF_ACCEPT;
 		}
 	}
-	if (port_slot(kn, uh->dest) < 0)
-		return alt_request(kn, skb, uoff, uh) ?
+	switch (watched(kn, uh->dest)) {
+	case 0:
+		break;
+	case 1:
+		return alt_request(skb, uoff, uh) ?
 		       rx(kn, skb, uoff, state, pf) : NF_ACCEPT;
+	default:
+		return NF_ACCEPT;
+	}
 	if (unlikely(READ_ONCE(kn->nr_starts))) {
 		kh_skb_endpoint(skb, uh, true, &from);
 		kh_start_rx(kn, uh->dest, &from);
