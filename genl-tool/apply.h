@@ -33,8 +33,13 @@ enum apply_verdict {
  * only, until the peer's first packet comes or APPLY_HOLD_MS pass; the
  * side the reflector tells that the peer holds (KH_RECORD_F_WAITING) waits
  * APPLY_FIRST_DELAY_MS, time for the peer to open its NAT, and sends.
+ * The bound: the peer was told at about the time we began to hold, so its
+ * first packet is due a little after APPLY_FIRST_DELAY_MS.  One that did
+ * not come by then died at a NAT of ours the held TTL did not pass: the
+ * hold ends, and the start is a plain simultaneous one, well within
+ * --relay-after's default, so the path check still finds it direct.
  */
-#define APPLY_HOLD_MS		30000
+#define APPLY_HOLD_MS		2000
 #define APPLY_FIRST_DELAY_MS	1000
 #define APPLY_DEFAULT_START_TTL	2
 

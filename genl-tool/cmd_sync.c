@@ -49,6 +49,7 @@ static int sync_round(struct sync *s)
 		return ret;
 	if (s->has_key)
 		tell_nat(s);
+	note_seen(s);
 	read_bdays(s);
 	s->applied_ms = realtime_ms();
 	ret = apply_all(s);
@@ -101,7 +102,7 @@ static int apply_pending(struct sync *s)
 		if (chosen(s, p, &rec))
 			continue;
 		ret = apply_record(&s->nl, dev, p, &rec, now, true,
-				   s->start_ttl, &ch);
+				   start_ttl_for(s, p, &rec, now), &ch);
 		if (ret > 0) {
 			say_change(s, &ch, false);
 			note_held(s, &ch);
@@ -208,8 +209,8 @@ const struct cmd cmd_peers_sync = {
 	"  -i, --interval S    seconds between rounds with --watch (default 25)\n"
 	"  -t, --timeout MS    wait this long for answers in a round (default\n"
 	"                      2000); unanswered probes are sent again twice in it\n"
-	"  -s, --start-ttl N   safe start with this TTL (default 2; 0: none), see\n"
-	"                      below\n"
+	"  -s, --start-ttl N   safe start with this TTL (default: found, see\n"
+	"                      below; 0: none)\n"
 	"  -R, --relay-after MS  relay a peer whose endpoint does not answer in\n"
 	"                      this time (default 3000; 0: never), see below\n"
 	"  -B, --birthday MS   time limit of birthday probing (default 20000;\n"
@@ -232,13 +233,17 @@ const struct cmd cmd_peers_sync = {
 	"Safe start, for a peer with no live session: a router that lets new\n"
 	"packets from the WAN in makes the peer's first packets collide with\n"
 	"the mapping of the host behind it, and the path never comes up.  So\n"
-	"the side that learns the endpoint first holds: for up to 30 s, its\n"
+	"the side that learns the endpoint first holds: for up to 2 s, its\n"
 	"packets to the peer leave with the start TTL, enough to open its own\n"
-	"NAT, too little to reach the far one, until the peer's first packet\n"
+	"NATs, too little to reach the far one, until the peer's first packet\n"
 	"arrives.  The reflector tells the other side that the peer holds; that\n"
-	"side waits 1 s and sends.  The TTL must pass every NAT router of our\n"
-	"own and die before the far ones: 2 passes one; add one for each more\n"
-	"(a carrier NAT behind the home router: 3).\n"
+	"side waits 1 s and sends.  The start TTL is found once per network:\n"
+	"one UDP probe per TTL toward the reflector, and the routers' answers.\n"
+	"The first router counts as ours, and so does each next one while all\n"
+	"answer from private or shared addresses (a carrier NAT's inside), or\n"
+	"one that answers from our public address.  The TTL passes them all\n"
+	"(2 for a home router; 3 behind a carrier NAT).  A wrong guess costs the\n"
+	"2 s: the hold ends and both sides send.\n"
 	"\n"
 	"Then every peer with a record and no live session, and every relayed\n"
 	"peer, is probed at its record's endpoint.  An answer (the peer's module)\n"

@@ -105,7 +105,8 @@ static void start_birthdays(struct sync *s)
 			.peer = p->public_key,
 			.target = pa->rec.endpoint,
 			.mode = pa->bday,
-			.ttl = pa->bday == KH_BDAY_SPRAY ? s->start_ttl : 0,
+			.ttl = pa->bday == KH_BDAY_SPRAY ?
+			       hold_ttl(s, pa->rec.endpoint.ss_family) : 0,
 			.time_ms = s->bday_ms,
 		};
 

@@ -67,6 +67,7 @@ void heard_from(struct sync *s, struct path *pa, bool in_round)
 {
 	struct wg_peer *p = &s->dev->peers[pa->peer];
 	uint8_t nonce[KH_NONCE_LEN];
+	int64_t now = realtime_ms();
 	struct change ch;
 
 	if (pa->current_relay >= 0)
@@ -76,8 +77,8 @@ void heard_from(struct sync *s, struct path *pa, bool in_round)
 	/* a relayed peer has a fresh handshake: set it whatever apply says */
 	if (pa->current_relay >= 0)
 		p->last_handshake_ms = 0;
-	if (apply_record(&s->nl, s->dev, p, &pa->rec, realtime_ms(), false,
-			 s->start_ttl, &ch) > 0)
+	if (apply_record(&s->nl, s->dev, p, &pa->rec, now, false,
+			 start_ttl_for(s, p, &pa->rec, now), &ch) > 0)
 		say_change(s, &ch, in_round);
 }
 

@@ -110,6 +110,7 @@ static int parse_opt(struct sync *s, const struct cmd *cmd, int ch,
 		if (parse_u32(optarg, 0, 255, &ttl))
 			return cmd_usage_error(cmd, "start TTL must be 0 to 255");
 		s->start_ttl = (uint8_t)ttl;
+		s->start_ttl_given = true;
 		return -1;
 	case 'R':
 		if (parse_u32(optarg, 0, MAX_RELAY_AFTER_MS,
@@ -172,7 +173,7 @@ static int parse_args(struct sync *s, const struct cmd *cmd, int argc,
 		return cmd_usage_error(cmd, argc - optind < 1 ?
 				       "missing argument" : "too many arguments");
 	if (s->netcheck && (s->watch || s->interval_s != DEFAULT_INTERVAL_S ||
-			    s->start_ttl != APPLY_DEFAULT_START_TTL ||
+			    s->start_ttl_given ||
 			    s->relay_after_ms != APPLY_DEFAULT_RELAY_AFTER_MS ||
 			    s->bday_ms != DEFAULT_BDAY_MS || s->no_cache ||
 			    s->state_dir_given))

@@ -62,6 +62,7 @@ struct sync {
 	bool has_key;			/* a mesh key on the port */
 	uint32_t interval_s, timeout_ms;
 	uint8_t start_ttl;		/* 0: no safe start */
+	bool start_ttl_given;		/* --start-ttl: none is found */
 	uint32_t relay_after_ms;	/* 0: never relay */
 	uint32_t bday_ms;		/* 0: no birthday probing */
 	int nat;			/* KH_RECORD_F_NAT bits of our NAT,
@@ -107,6 +108,16 @@ struct sync {
 	 */
 	int64_t applied_ms;
 
+	/*
+	 * Per family (IPv4, IPv6): the first reflector that answered, what
+	 * it saw of us, and the start TTL found toward it (0: not yet):
+	 * sync_apply.c
+	 */
+	struct {
+		struct sockaddr_storage refl, seen;
+		uint8_t ttl;
+	} found[2];
+
 	/* what was applied, kept on disk: sync_cache.c */
 	const char *state_dir;		/* NULL: no cache (--no-cache) */
 	bool no_cache, state_dir_given;
@@ -138,6 +149,10 @@ void tell_nat(struct sync *s);
 /* sync_apply.c: records into WireGuard */
 int add_change(struct sync *s, const struct change *ch);
 int note_held(struct sync *s, const struct change *ch);
+void note_seen(struct sync *s);
+uint8_t hold_ttl(struct sync *s, int family);
+uint8_t start_ttl_for(struct sync *s, const struct wg_peer *p,
+		      const struct kh_record *rec, int64_t now);
 bool take_held(struct sync *s, const uint8_t *key);
 bool relayed(const struct sync *s, const struct wg_peer *p,
 	     const struct kh_record *rec);

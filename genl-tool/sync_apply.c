@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "hops.h"
 #include "sync.h"
 #include "util.h"
 
@@ -94,6 +95,74 @@ bool chosen(const struct sync *s, const struct wg_peer *p,
 	return relayed(s, p, rec) || (b && b->mode == KH_BDAY_PROBE);
 }
 
+static int family_slot(int family)
+{
+	return family == AF_INET6;
+}
+
+/*
+ * After a round: per family, the first reflector that answered and what
+ * it saw of us.  What it saw moved (another network, another NAT): the
+ * start TTL is found again.
+ */
+void note_seen(struct sync *s)
+{
+	bool done[2] = { false, false };
+	size_t i;
+
+	for (i = 0; i < s->n_refl; i++) {
+		const struct reflector *r = &s->refl[i];
+		int f = family_slot(r->addr.ss_family);
+
+		if (!r->answered || done[f] ||
+		    r->seen_as.ss_family != r->addr.ss_family)
+			continue;
+		done[f] = true;
+		if (sockaddr_same(&s->found[f].seen, &r->seen_as) &&
+		    sockaddr_same(&s->found[f].refl, &r->addr))
+			continue;
+		s->found[f].refl = r->addr;
+		s->found[f].seen = r->seen_as;
+		s->found[f].ttl = 0;
+	}
+}
+
+/*
+ * The TTL a hold over @family leaves with: --start-ttl, else the one found
+ * toward the reflector (hops.c, once per what it saw of us), else the
+ * default.
+ */
+uint8_t hold_ttl(struct sync *s, int family)
+{
+	int f = family_slot(family);
+
+	if (s->start_ttl_given)
+		return s->start_ttl;
+	if (!s->found[f].ttl && s->found[f].refl.ss_family) {
+		s->found[f].ttl = hops_find(&s->found[f].refl,
+					    &s->found[f].seen, s->dev->fwmark);
+		if (!s->found[f].ttl)
+			s->found[f].ttl = APPLY_DEFAULT_START_TTL;
+	}
+	return s->found[f].ttl ? s->found[f].ttl : APPLY_DEFAULT_START_TTL;
+}
+
+/*
+ * The start TTL apply_record() gets for @rec: looked for only when it
+ * would hold, so that a side that sends first loses no time.
+ */
+uint8_t start_ttl_for(struct sync *s, const struct wg_peer *p,
+		      const struct kh_record *rec, int64_t now)
+{
+	if (s->start_ttl_given)
+		return s->start_ttl;
+	if (apply_start_role(apply_no_session(p->last_handshake_ms, now),
+			     APPLY_DEFAULT_START_TTL, rec->source,
+			     rec->flags) != APPLY_START_HOLD)
+		return APPLY_DEFAULT_START_TTL;
+	return hold_ttl(s, rec->endpoint.ss_family);
+}
+
 /* Every peer's record, applied.  Failures are printed. */
 int apply_all(struct sync *s)
 {
@@ -117,7 +186,7 @@ int apply_all(struct sync *s)
 			continue;
 		}
 		ret = apply_record(&s->nl, s->dev, p, &rec, now, true,
-				   s->start_ttl, &ch);
+				   start_ttl_for(s, p, &rec, now), &ch);
 		if (ret < 0)
 			failed = ret;
 		else if (ret && (add_change(s, &ch) || note_held(s, &ch)))

@@ -18,11 +18,11 @@ if [ "$quick" = 1 ]; then
 	ROUNDS=1 IPERF_S=1 REFLECT_S=1 SYNC_INTERVAL=4 RECORDS=2000
 	COLLISIONS="home open a" TRIALS=1 NAT_IPERF=256K BDAY_TRIALS=1
 	# the run without the safe start only waits for the relay
-	START_TTLS=3
+	START_TTLS=found
 else
 	ROUNDS=5 IPERF_S=5 REFLECT_S=3 SYNC_INTERVAL=25 RECORDS=100000
 	COLLISIONS="home open a,home open b,open cgnat a,open cgnat b"
-	TRIALS=10 NAT_IPERF=4M BDAY_TRIALS=20 START_TTLS="3 0"
+	TRIALS=10 NAT_IPERF=4M BDAY_TRIALS=20 START_TTLS="found 0"
 fi
 GENERATORS=$(nproc)
 log() { echo "bench: $*" >&2; }
@@ -259,8 +259,8 @@ bench_table() {
 
 # 5. The NAT lab (natlab.sh).  Each collision pair (a router that lets
 # new WAN packets in, "open", against one whose NAT filters by port) TRIALS
-# times in each order: how often the path comes up, with the safe start vs
-# without (--start-ttl 0).  Then TCP through the relay (symmetric NAT on
+# times in each order: how often the path comes up, with the safe start (its
+# TTL found, as by default) vs without (--start-ttl 0).  Then TCP through the relay (symmetric NAT on
 # both sides) vs over a direct path (no NAT), and birthday probing.
 bench_nat() {
 	local pairs pair runs=0 with=0 without=0 r ttl relayed=() direct=()
@@ -273,11 +273,11 @@ bench_nat() {
 	for pair in "${pairs[@]}"; do
 		for r in $(seq "$TRIALS"); do
 			for ttl in $START_TTLS; do
-				natlab_pair $pair "$ttl"
+				natlab_pair $pair "${ttl#found}"
 				natlab_pair_end
 				log "nat $pair first, start ttl $ttl, run $r: $NATLAB_PATH ($NATLAB_MS ms)"
 				[ "$NATLAB_PATH" = direct ] || continue
-				if [ "$ttl" = 3 ]; then
+				if [ "$ttl" = found ]; then
 					with=$((with + 1))
 				else
 					without=$((without + 1))
@@ -286,7 +286,7 @@ bench_nat() {
 			runs=$((runs + 1))
 		done
 	done
-	if [ "$START_TTLS" = 3 ]; then
+	if [ "$START_TTLS" = found ]; then
 		row "Collision pairs direct, of $runs runs each (${COLLISIONS//,/; } first; safe start, none not run)" \
 			"$with" "-" "-" "$runs"
 	else

@@ -6,8 +6,13 @@
 #
 #   a 192.0.2.2/26  -- hra (203.0.113.65) -- cga (203.0.113.1) --+
 #                                                                 +-- wan -- R
-#   b 192.0.2.66/26 -- hrb (203.0.113.66) -- cgb (203.0.113.2) --+
+#   b 192.0.2.66/26 -- hrb (100.64.0.66)  -- cgb (203.0.113.2) --+
 #
+# The two carriers differ inside, as carriers do: cga's side toward hra
+# borrows its public address, cgb's has 100.64.0.1 of the shared range
+# (RFC 6598), so a start TTL found from the routers' answers (hops.c) is
+# found both ways.  Each site has two routers; the sites are three hops
+# from R (hr, cg, the WAN router).
 # Every address is routed, so a site without NAT is reachable at its host's
 # own address.  natlab_kind SITE KIND loads one kind of NAT into a site's
 # routers (replacing what was there) and flushes their connection tracking:
@@ -30,14 +35,16 @@ NATLAB_KINDS="none 1to1 adf home open cgnat sym"
 
 # natlab_site SITE N: host SITE behind hrSITE and cgSITE, public 203.0.113.N.
 natlab_site() {
-	local h=$1 i=$2 lan gw host inner cg hr
+	local h=$1 i=$2 lan gw host inner cg hr cgin
 
 	case $h in
 	a) lan=192.0.2.0/26 gw=192.0.2.1 host=192.0.2.2 ;;
 	b) lan=192.0.2.64/26 gw=192.0.2.65 host=192.0.2.66 ;;
 	*) fail "natlab_site: unknown site $h" ;;
 	esac
-	inner=203.0.113.$((64 + i))
+	inner=$(natlab_inner "$h")
+	cgin=203.0.113.$i
+	[ "$h" = a ] || cgin=100.64.0.1
 	cg=cg$h hr=hr$h
 	nat_ns "$cg" "$hr" "$h"
 	# WAN side: point to point, as nat_site.
@@ -49,14 +56,14 @@ natlab_site() {
 	ip -n "$(ns_name "$cg")" route add 198.51.100.126/32 dev wan
 	ip -n "$(ns_name "$cg")" route add default via 198.51.100.126 dev wan
 	# Between the carrier and the home router, also point to point; the
-	# carrier's side borrows its public address.
+	# carrier's side borrows its public address (a) or has a shared one (b).
 	veth "$cg" lan "$hr" wan
-	ip -n "$(ns_name "$cg")" addr add "203.0.113.$i/32" dev lan
+	ip -n "$(ns_name "$cg")" addr add "$cgin/32" dev lan
 	ip -n "$(ns_name "$cg")" route add "$inner/32" dev lan
 	ip -n "$(ns_name "$cg")" route add "$lan" via "$inner" dev lan
 	ip -n "$(ns_name "$hr")" addr add "$inner/32" dev wan
-	ip -n "$(ns_name "$hr")" route add "203.0.113.$i/32" dev wan
-	ip -n "$(ns_name "$hr")" route add default via "203.0.113.$i" dev wan
+	ip -n "$(ns_name "$hr")" route add "$cgin/32" dev wan
+	ip -n "$(ns_name "$hr")" route add default via "$cgin" dev wan
 	# The LAN.
 	veth "$hr" lan "$h" eth0
 	ip -n "$(ns_name "$hr")" addr add "$gw/26" dev lan
@@ -136,6 +143,14 @@ natlab_rules() {
 	echo "}"
 }
 
+# natlab_inner SITE: the home router's WAN address.
+natlab_inner() {
+	case $1 in
+	a) echo 203.0.113.65 ;;
+	b) echo 100.64.0.66 ;;
+	esac
+}
+
 # natlab_kind SITE KIND
 natlab_kind() {
 	local h=$1 kind=$2 n i host inner hr_kind=none cg_kind=$2
@@ -144,7 +159,7 @@ natlab_kind() {
 	a) i=1 host=192.0.2.2 ;;
 	b) i=2 host=192.0.2.66 ;;
 	esac
-	inner=203.0.113.$((64 + i))
+	inner=$(natlab_inner "$h")
 	if [ "$kind" = cgnat ]; then
 		hr_kind=home cg_kind=home
 	fi
@@ -207,8 +222,9 @@ natlab_reset() {
 # natlab_pair KIND_A KIND_B FIRST [START_TTL]: one run of the lab, from
 # scratch (natlab_reset): A behind KIND_A, B behind KIND_B; FIRST (a or b)
 # runs "khctl peers sync --watch", the other syncs once, then A pings B
-# for up to NATLAB_WAIT_S (default 10) seconds.  START_TTL: the safe start's
-# (default 3: every site has two routers, hr and cg; 0: none).  Sets
+# for up to NATLAB_WAIT_S (default 10) seconds.  START_TTL: given to both
+# syncs as --start-ttl (0: no safe start); by default none, as a user
+# runs it: sync finds it.  Sets
 # NATLAB_PATH (direct; birthday when a side reported the pair that
 # birthday probing found; relayed through R or R2; none), NATLAB_MS (from the
 # second sync to the first ping answered, or -) and NATLAB_PID (the
@@ -216,21 +232,22 @@ natlab_reset() {
 # syncs (unquoted: words); both sides' output is in
 # $KH_TMP/watch.log and $KH_TMP/sync.log.
 natlab_pair() {
-	local ka=$1 kb=$2 first=$3 ttl=${4:-3} second=b t0 t1
+	local ka=$1 kb=$2 first=$3 second=b t0 t1 ttl=()
 
+	[ -z "${4:-}" ] || ttl=(--start-ttl "$4")
 	[ "$first" = a ] || second=a
 	natlab_kind a "$ka"
 	natlab_kind b "$kb"
 	natlab_reset
 	NATLAB_PATH=none NATLAB_MS=-
 	ns "$first" "$KHCTL" peers sync wg0 --watch --interval 300 -j \
-		--start-ttl "$ttl" $NATLAB_SYNC_ARGS >"$KH_TMP/watch.log" 2>&1 &
+		"${ttl[@]}" $NATLAB_SYNC_ARGS >"$KH_TMP/watch.log" 2>&1 &
 	NATLAB_PID=$!
 	# The first side's round is over when R holds its record.
 	wait_for "kh r peers show wg0 $(wg_pub "$first" wg0) >/dev/null 2>&1" 10 ||
 		fail "$ka/$kb: $first's first sync round did not reach R"
 	t0=${EPOCHREALTIME/./}
-	kh "$second" peers sync wg0 -j --start-ttl "$ttl" $NATLAB_SYNC_ARGS \
+	kh "$second" peers sync wg0 -j "${ttl[@]}" $NATLAB_SYNC_ARGS \
 		>"$KH_TMP/sync.log" 2>&1 ||
 		fail "$ka/$kb: $second's sync failed: $(cat "$KH_TMP/sync.log")"
 	if ns a ping -c 1 -i 0.2 -w "${NATLAB_WAIT_S:-10}" -W 1 198.51.100.131 \

@@ -24,7 +24,7 @@ natlab_kind b sym
 
 for n in a b; do
 	ns "$n" "$KHCTL" peers sync wg0 --watch --interval "$INTERVAL" -j \
-		--start-ttl 3 >"$KH_TMP/$n.log" 2>&1 &
+		>"$KH_TMP/$n.log" 2>&1 &
 	eval "pid_$n=$!"
 done
 on_exit 'kill $pid_a $pid_b 2>/dev/null'

@@ -34,9 +34,8 @@
 # namespaces of one machine do with the default: each device's file is
 # named by its key too.
 #
-# Not natlab's "home" kind: its site puts a plain router in front of the
-# NAT router, which the default safe start TTL (2) does not pass, so the
-# first direct path needs --start-ttl 3 there, a tuning option.
+# nat.sh's sites, one NAT router each; natlab's (two routers) are the NAT
+# matrix's (68).
 # kh-timeout: 300
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
