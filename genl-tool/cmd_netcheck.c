@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "hops.h"
 #include "show.h"
 #include "sync.h"
 #include "util.h"
@@ -19,17 +20,23 @@ static const char *works_json(const struct nc_family *f)
 	return f->answered ? "true" : "false";
 }
 
-static void print_family_json(const char *name, const struct nc_family *f)
+static void print_family_json(const char *name, const struct nc_family *f,
+			      uint8_t ttl)
 {
 	printf(",\"%s\":{\"asked\":%zu,\"answered\":%zu,\"works\":%s,\"public\":",
 	       name, f->asked, f->answered, works_json(f));
 	print_endpoint_json(&f->seen);
-	printf(",\"mapping_varies\":\"%s\",\"port_kept\":\"%s\",\"port_filtered\":\"%s\"}",
+	printf(",\"mapping_varies\":\"%s\",\"port_kept\":\"%s\",\"port_filtered\":\"%s\",\"start_ttl\":",
 	       nc_verdict_name(f->varies), nc_verdict_name(f->port_kept),
 	       nc_verdict_name(f->port_filtered));
+	if (ttl)
+		printf("%u}", ttl);
+	else
+		fputs("null}", stdout);
 }
 
-static void print_family(const char *name, const struct nc_family *f)
+static void print_family(const char *name, const struct nc_family *f,
+			 uint8_t ttl)
 {
 	char ep[ENDPOINT_STRLEN];
 
@@ -46,12 +53,35 @@ static void print_family(const char *name, const struct nc_family *f)
 	       nc_verdict_name(f->varies));
 	if (f->varies == NC_UNKNOWN)
 		fputs(" (needs answers from two reflector addresses)", stdout);
-	printf("; port kept: %s; filtered by port: %s\n",
+	printf("; port kept: %s; filtered by port: %s; ",
 	       nc_verdict_name(f->port_kept), nc_verdict_name(f->port_filtered));
+	if (ttl)
+		printf("start TTL: %u\n", ttl);
+	else
+		puts("start TTL: not found (no router answered)");
+}
+
+/*
+ * The start TTL peers sync would find (hops.c) toward the first reflector
+ * of @family that answered; 0: none answered, or no router did.
+ */
+static uint8_t start_ttl(const struct sync *s, int family)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_refl; i++) {
+		const struct reflector *r = &s->refl[i];
+
+		if (r->answered && r->addr.ss_family == family &&
+		    r->seen_as.ss_family == family)
+			return hops_find(&r->addr, &r->seen_as, s->dev->fwmark);
+	}
+	return 0;
 }
 
 static int netcheck_report(const struct sync *s)
 {
+	uint8_t ttl4 = start_ttl(s, AF_INET), ttl6 = start_ttl(s, AF_INET6);
 	struct netcheck nc;
 
 	if (round_analyze(s, &nc))
@@ -62,15 +92,15 @@ static int netcheck_report(const struct sync *s)
 		printf(",\"port\":%u,\"mesh_key\":%s,", s->dev->listen_port,
 		       s->has_key ? "true" : "false");
 		print_reflectors_json(s);
-		print_family_json("ipv4", &nc.v4);
-		print_family_json("ipv6", &nc.v6);
+		print_family_json("ipv4", &nc.v4, ttl4);
+		print_family_json("ipv6", &nc.v6, ttl6);
 		puts("}");
 		return 0;
 	}
 	printf("%s: port %u\n", s->name, s->dev->listen_port);
 	print_reflectors(s);
-	print_family("IPv4", &nc.v4);
-	print_family("IPv6", &nc.v6);
+	print_family("IPv4", &nc.v4, ttl4);
+	print_family("IPv6", &nc.v6, ttl6);
 	if (!s->has_key)
 		puts("filtering: not checked (the reflectors answer from another port only under the mesh key)");
 	return 0;
@@ -134,7 +164,9 @@ const struct cmd cmd_netcheck = {
 	"reflector is also asked to answer from the second port after its own:\n"
 	"yes when no such\n"
 	"answer gets in); and whether IPv6 works.  Fails when no reflector\n"
-	"answers.  Under the mesh key it also tells the reflectors what it\n"
+	"answers.  And the start TTL peers sync finds (see its help): one more\n"
+	"than the routers in front of the port that count as ours.  Under the\n"
+	"mesh key it also tells the reflectors what it\n"
 	"found, and they pass it on with DEV's record, as peers sync does; the\n"
 	"filtering verdict travels only this way.\n",
 	.run = run,

@@ -11,6 +11,11 @@
 # R what it found, and R's record of A says so.  With one reflector, its
 # second port (the next one, where its module answers plain probes) tells
 # the mapping: not varying without NAT, varying behind the symmetric one.
+# And the start TTL sync would find from the routers' answers: 3 behind
+# site a's carrier NAT, which answers from the public address R sees (the
+# home router in front of it is a plain router), 2 for a host with its own
+# address (the carrier then is a router of the Internet), 3 behind site b's
+# home router and carrier NAT, whose inside is 100.64.0.1.
 # kh-timeout: 240
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
@@ -32,8 +37,9 @@ check() {
 check home '.ipv4.public == "203.0.113.1:51820" and .ipv4.mapping_varies == "no"
 	and .ipv4.port_kept == "yes" and .ipv4.port_filtered == "yes"
 	and .ipv4.answered == 2 and .ipv6.works == null and .mesh_key
+	and .ipv4.start_ttl == 3 and .ipv6.start_ttl == null
 	and ([.reflectors[].endpoint] | unique == ["203.0.113.1:51820"])' \
-	"one public endpoint 203.0.113.1:51820 from both, not varying, port kept, filtered by port"
+	"one public endpoint 203.0.113.1:51820 from both, not varying, port kept, filtered by port, start TTL 3"
 # Under the mesh key netcheck tells R what it found: R's record of A says
 # so, and so does A's port.
 # r_nat JQ: R's record of A matches JQ (varies, filtered, port_moved).
@@ -57,12 +63,18 @@ check adf '.ipv4.public == "203.0.113.1:51820" and .ipv4.mapping_varies == "no"
 	and .ipv4.port_filtered == "no"' \
 	"address-dependent filtering: R's other port gets in"
 check none '.ipv4.public == "192.0.2.2:51820" and .ipv4.mapping_varies == "no"
-	and .ipv4.port_filtered == "no"' \
-	"the host's own address, nothing filtered"
+	and .ipv4.port_filtered == "no" and .ipv4.start_ttl == 2' \
+	"the host's own address, nothing filtered, start TTL 2"
+natlab_kind b cgnat
+out=$(kh b netcheck wg0 -j) || fail "netcheck behind b's carrier NAT exited $?: $out"
+jq -e '.ipv4.public == "203.0.113.2:51820" and .ipv4.start_ttl == 3' <<<"$out" >/dev/null ||
+	fail "netcheck behind b's home router and carrier NAT (100.64.0.1 inside): expected start TTL 3, got: $out"
+echo "b behind cgnat: $(jq -c '.ipv4' <<<"$out")"
+natlab_kind b none
 
 # Text, and one reflector only: its second port tells the mapping.
 out=$(kh a netcheck wg0 --reflector "$NAT_R4:51820") || fail "netcheck --reflector exited $?: $out"
-grep -q "^IPv4: public 192.0.2.2:51820; mapping varies by destination: no.*filtered by port: no$" <<<"$out" ||
+grep -q "^IPv4: public 192.0.2.2:51820; mapping varies by destination: no.*filtered by port: no; start TTL: 2$" <<<"$out" ||
 	fail "netcheck with one reflector: expected the mapping not varying, got: $out"
 grep -q "^IPv6: no reflector to ask" <<<"$out" || fail "netcheck: expected no IPv6 reflector, got: $out"
 natlab_kind a sym
@@ -87,5 +99,5 @@ ip -n "$(ns_name r)" route replace default via 198.51.100.126
 kh a key clear wg0 >/dev/null || fail "key clear failed"
 out=$(kh a netcheck wg0 --reflector "$NAT_R4:51820") || fail "netcheck without a key exited $?: $out"
 grep -q "^filtering: not checked" <<<"$out" || fail "netcheck without a key: expected 'filtering: not checked', got: $out"
-grep -q "filtered by port: unknown$" <<<"$out" || fail "netcheck without a key: expected filtering unknown, got: $out"
+grep -q "filtered by port: unknown; start TTL: 2$" <<<"$out" || fail "netcheck without a key: expected filtering unknown, got: $out"
 echo "netcheck: home, symmetric, address-dependent and no NAT told apart"
