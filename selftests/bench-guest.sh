@@ -309,8 +309,38 @@ bench_nat() {
 	row "Relayed TCP over WireGuard in the NAT lab, Mbit/s, $NAT_IPERF per round (through R vs direct)" \
 		"$(fmt "$sr")" "$(fmt "$sd")" "$(ratio "${sr%% *}" "${sd%% *}")" \
 		"relay-rate caps a peer at 4 MiB/s (33.5 Mbit/s)"
+	bench_start_ttl
 	bench_birthday
 	ns_delete_all
+}
+
+# What a wrong start TTL costs: B behind a home router and a carrier NAT
+# holds (it runs --watch), A behind a home router sends first.  The TTL
+# found (3) against one too short (2), which dies at B's carrier NAT: the
+# hold then ends after its 2 s bound and the start is a simultaneous one.
+bench_start_ttl() {
+	local r ttl found=() short=() dfound=0 dshort=0
+
+	for r in $(seq "$TRIALS"); do
+		for ttl in found 2; do
+			natlab_pair home cgnat b "${ttl#found}"
+			natlab_pair_end
+			log "start ttl $ttl, home/cgnat b holds, run $r: $NATLAB_PATH ($NATLAB_MS ms)"
+			[ "$NATLAB_PATH" = direct ] || continue
+			if [ "$ttl" = found ]; then
+				dfound=$((dfound + 1)) found+=("$NATLAB_MS")
+			else
+				dshort=$((dshort + 1)) short+=("$NATLAB_MS")
+			fi
+		done
+	done
+	row "Safe start behind a carrier NAT (home/cgnat, B holds): direct of $TRIALS runs (start TTL found vs 2, too short)" \
+		"$dfound" "$dshort" "-" "$TRIALS both"
+	[ ${#found[@]} -gt 0 ] && [ ${#short[@]} -gt 0 ] &&
+		row "Safe start behind a carrier NAT: second sync to first ping, ms (TTL found vs too short: the 2 s bound)" \
+			"$(fmt "$(stats "${found[@]}")")" "$(fmt "$(stats "${short[@]}")")" \
+			"$(ratio "$(stats "${found[@]}" | cut -d' ' -f1)" "$(stats "${short[@]}" | cut -d' ' -f1)")" "-"
+	return 0
 }
 
 # 6. Birthday probing: A behind a symmetric NAT, B behind a home router,
