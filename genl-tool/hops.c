@@ -9,11 +9,12 @@
  * time-exceeded answers from the socket's error queue.
  *
  * The first router is always ours (a NAT or at least a firewall: the
- * default TTL of 2 crossed it).  A later one is ours too while the
- * routers so far all answer from private or shared addresses (a carrier
- * NAT's inside, 100.64.0.0/10), and whatever the addresses when one
- * answers from the very address the reflector saw us at (a NAT that uses
- * its public address inside too).  A NAT inside that answers from a
+ * default TTL of 2 crossed it).  Each next one is ours too while it
+ * answers from a private or shared address (a carrier NAT's inside,
+ * 100.64.0.0/10) or from the very address the reflector saw us at (a NAT
+ * that uses its public address inside too); the first that does not, is
+ * silent or is the reflector ends the count, and the wait.  A NAT inside
+ * that answers from a
  * public address of another network is not told apart from the
  * Internet: the hold's bound (APPLY_HOLD_MS) then ends the hold, and the
  * start is a plain simultaneous one.
@@ -72,27 +73,42 @@ bool addr_is_private(const struct sockaddr_storage *ss)
 	       (b[0] == 0xfe && (b[1] & 0xc0) == 0x80);	/* fe80::/10 */
 }
 
-uint8_t hops_start_ttl(const struct sockaddr_storage *local,
-		       const struct sockaddr_storage *seen,
+/*
+ * How many routers, from the first, are ours; *decided when no answer
+ * still to come could change that (the first that is not ours answered).
+ */
+static size_t walk(const struct sockaddr_storage *seen,
+		   const struct hop *hops, size_t n, bool *decided)
+{
+	size_t i;
+
+	*decided = true;
+	if (!n || (hops[0].answered && hops[0].reached))
+		return 0;
+	if (!hops[0].answered) {
+		*decided = false;
+		return 0;
+	}
+	for (i = 1; i < n; i++) {
+		if (!hops[i].answered) {
+			*decided = false;
+			return i;
+		}
+		if (hops[i].reached ||
+		    !(same_addr(&hops[i].from, seen) ||
+		      addr_is_private(&hops[i].from)))
+			return i;
+	}
+	return n;
+}
+
+uint8_t hops_start_ttl(const struct sockaddr_storage *seen,
 		       const struct hop *hops, size_t n)
 {
-	bool inside = true;
-	size_t i, ours;
+	bool decided;
+	size_t ours = walk(seen, hops, n, &decided);
 
-	(void)local;
-	if (!n || !hops[0].answered || hops[0].reached)
-		return 0;
-	ours = 1;
-	for (i = 1; i < n && hops[i].answered && !hops[i].reached; i++) {
-		if (same_addr(&hops[i].from, seen)) {
-			ours = i + 1;
-		} else if (inside && addr_is_private(&hops[i].from)) {
-			ours = i + 1;
-		} else {
-			inside = false;
-		}
-	}
-	return (uint8_t)(ours + 1);
+	return ours ? (uint8_t)(ours + 1) : 0;
 }
 
 static int64_t mono_ms(void)
@@ -188,7 +204,8 @@ static void read_error(int fd, const struct sockaddr_storage *to,
 	}
 }
 
-int hops_trace(const struct sockaddr_storage *to, uint32_t fwmark,
+int hops_trace(const struct sockaddr_storage *to,
+	       const struct sockaddr_storage *seen, uint32_t fwmark,
 	       struct sockaddr_storage *local, struct hop *hops, size_t n,
 	       int wait_ms)
 {
@@ -214,25 +231,21 @@ int hops_trace(const struct sockaddr_storage *to, uint32_t fwmark,
 			memset(local, 0, sizeof(*local));
 	}
 	while (sent && (left = end - mono_ms()) > 0) {
-		bool all = true;
+		bool decided;
 
 		if (poll(pfd, n, (int)left) < 0 && errno != EINTR)
 			break;
 		for (i = 0; i < n; i++) {
-			if (pfd[i].fd >= 0 && (pfd[i].revents & POLLERR)) {
-				read_error(pfd[i].fd, to, &hops[i]);
-				if (hops[i].answered) {
-					close(pfd[i].fd);
-					pfd[i].fd = -1;
-				}
+			if (pfd[i].fd < 0 || !(pfd[i].revents & POLLERR))
+				continue;
+			read_error(pfd[i].fd, to, &hops[i]);
+			if (hops[i].answered) {
+				close(pfd[i].fd);
+				pfd[i].fd = -1;
 			}
-			/* every TTL up to the one that reached it answered */
-			if (all && !hops[i].answered)
-				all = false;
-			if (all && hops[i].reached)
-				break;
 		}
-		if (all)
+		walk(seen, hops, n, &decided);
+		if (decided)
 			break;
 	}
 	for (i = 0; i < n; i++)
@@ -247,7 +260,7 @@ uint8_t hops_find(const struct sockaddr_storage *to,
 	struct hop hops[HOPS_MAX];
 	struct sockaddr_storage local;
 
-	if (hops_trace(to, fwmark, &local, hops, HOPS_MAX, HOPS_WAIT_MS))
+	if (hops_trace(to, seen, fwmark, &local, hops, HOPS_MAX, HOPS_WAIT_MS))
 		return 0;
-	return hops_start_ttl(&local, seen, hops, HOPS_MAX);
+	return hops_start_ttl(seen, hops, HOPS_MAX);
 }

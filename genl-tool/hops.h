@@ -25,21 +25,21 @@ struct hop {
 };
 
 /*
- * The start TTL for what @local (our address toward the reflector) and
- * @seen (what the reflector saw of us) and @hops (TTL 1 first) say; 0 if
- * they say nothing (no router answered).
+ * The start TTL for what @seen (what the reflector saw of us) and @hops
+ * (TTL 1 first) say; 0 if they say nothing (no router answered).
  */
-uint8_t hops_start_ttl(const struct sockaddr_storage *local,
-		       const struct sockaddr_storage *seen,
+uint8_t hops_start_ttl(const struct sockaddr_storage *seen,
 		       const struct hop *hops, size_t n);
 
 /*
  * Sends one probe per TTL from 1 to @n toward @to (its address; the port
  * is HOPS_PORT), marked @fwmark as WireGuard's own packets are, and waits
- * up to @wait_ms for the answers.  Our address toward @to into *@local.
+ * up to @wait_ms for the answers, less once they tell (@seen: what the
+ * reflector saw of us).  Our address toward @to into *@local.
  * 0, or -errno when no probe could be sent.
  */
-int hops_trace(const struct sockaddr_storage *to, uint32_t fwmark,
+int hops_trace(const struct sockaddr_storage *to,
+	       const struct sockaddr_storage *seen, uint32_t fwmark,
 	       struct sockaddr_storage *local, struct hop *hops, size_t n,
 	       int wait_ms);
 

@@ -103,7 +103,8 @@ static int family_slot(int family)
 /*
  * After a round: per family, the first reflector that answered and what
  * it saw of us.  What it saw moved (another network, another NAT): the
- * start TTL is found again.
+ * start TTL is found again, at once (a few hundred ms at most, once per
+ * network): a push that makes us hold must find it ready.
  */
 void note_seen(struct sync *s)
 {
@@ -124,6 +125,9 @@ void note_seen(struct sync *s)
 		s->found[f].refl = r->addr;
 		s->found[f].seen = r->seen_as;
 		s->found[f].ttl = 0;
+		/* now, not when a push comes: a hold must not wait */
+		if (!s->start_ttl_given && s->start_ttl)
+			hold_ttl(s, r->addr.ss_family);
 	}
 }
 

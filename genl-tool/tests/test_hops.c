@@ -27,7 +27,7 @@ static uint8_t ttl(const char *local, const char *seen,
 		   const char *const *from)
 {
 	struct hop hops[HOPS_MAX];
-	struct sockaddr_storage l = ep(local), s = ep(seen);
+	struct sockaddr_storage s = ep(seen);
 	size_t n;
 
 	memset(hops, 0, sizeof(hops));
@@ -40,7 +40,8 @@ static uint8_t ttl(const char *local, const char *seen,
 		hops[n].reached = f[0] == '=';
 		hops[n].from = ep(f + hops[n].reached);
 	}
-	return hops_start_ttl(&l, &s, hops, HOPS_MAX);
+	(void)local;	/* says nothing: a NAT or not, the first router counts */
+	return hops_start_ttl(&s, hops, HOPS_MAX);
 }
 
 static void test_ttl(struct tap *t)
