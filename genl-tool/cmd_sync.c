@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 
 #include "device.h"
+#include "netwatch.h"
 #include "sync.h"
 #include "util.h"
 
@@ -135,15 +136,22 @@ static int watch_loop(struct sync *s)
 	int ret;
 
 	while (!s->stop) {
+		bool moved;
+
 		now = now_us();
-		if (now >= next || s->lost) {
+		moved = s->net_at_us && now >= s->net_at_us;
+		if (now >= next || s->lost || moved) {
+			if (moved)
+				say_network(s);
 			s->lost = false;
+			s->net_at_us = 0;
 			next = now + (uint64_t)s->interval_s * 1000000;
 			/* reported by the round; the loop goes on regardless */
 			sync_round(s);
 			continue;
 		}
-		ret = wait_fds(s, next, now, &readable);
+		ret = wait_fds(s, s->net_at_us && s->net_at_us < next ?
+			       s->net_at_us : next, now, &readable);
 		if (ret)
 			return 1;
 		if (!readable || s->stop)
@@ -182,6 +190,11 @@ static int run(const struct cmd *cmd, int argc, char **argv)
 			kh_err("signalfd: %s", strerror(-s.sigfd));
 			goto out;
 		}
+		/* without it, the interval still comes: said, not fatal */
+		s.netfd = netwatch_open();
+		if (s.netfd < 0)
+			kh_err("network events: %s; a network change waits for the next round",
+			       strerror(-s.netfd));
 	}
 	ret = sync_round(&s);
 	if (s.stop)
@@ -204,8 +217,10 @@ const struct cmd cmd_peers_sync = {
 	"  -r, --reflector ADDR:PORT  ask this reflector (repeat for more); by\n"
 	"                      default every peer of DEV that has an endpoint\n"
 	"  -w, --watch         keep going: set endpoints as soon as records change,\n"
-	"                      and probe again every interval; stops on SIGINT or\n"
-	"                      SIGTERM\n"
+	"                      probe again every interval, and at once when the\n"
+	"                      network changes (a default route, a global\n"
+	"                      address, a link up or down; not DEV's own); stops\n"
+	"                      on SIGINT or SIGTERM\n"
 	"  -i, --interval S    seconds between rounds with --watch (default 25)\n"
 	"  -t, --timeout MS    wait this long for answers in a round (default\n"
 	"                      2000); unanswered probes are sent again twice in it\n"

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <netlink/socket.h>
 
+#include "netwatch.h"
 #include "sync.h"
 #include "util.h"
 
@@ -55,6 +56,7 @@ void sync_init(struct sync *s, bool netcheck)
 		.nat = -1,
 		.netcheck = netcheck,
 		.sigfd = -1,
+		.netfd = -1,
 	};
 }
 
@@ -244,26 +246,48 @@ void sync_end(struct sync *s)
 	kh_bdays_free(&s->bdays);
 	if (s->sigfd >= 0)
 		close(s->sigfd);
+	if (s->netfd >= 0)
+		close(s->netfd);
 	if (s->ev)
 		nl_socket_free(s->ev);
 	khnl_close(&s->nl);
 }
 
 /*
+ * What came on the rtnetlink socket: a change that can move our path
+ * starts a round NETWATCH_DEBOUNCE_MS after the last of its burst.
+ */
+static void read_net(struct sync *s)
+{
+	int ret = netwatch_read(s->netfd, (int)s->dev->ifindex);
+
+	if (ret < 0) {
+		kh_err("reading network events: %s; not followed any more",
+		       strerror(-ret));
+		close(s->netfd);
+		s->netfd = -1;
+		return;
+	}
+	if (ret)
+		s->net_at_us = now_us() + NETWATCH_DEBOUNCE_MS * 1000ULL;
+}
+
+/*
  * Wait until @until at most for an event or a signal (which sets
- * s->stop); *readable when events came.  -errno when poll failed.
+ * s->stop); *readable when events came.  A network change is noted for
+ * the watch loop (s->net_at_us).  -errno when poll failed.
  */
 int wait_fds(struct sync *s, uint64_t until, uint64_t now, bool *readable)
 {
-	struct pollfd pfd[2] = {
+	struct pollfd pfd[3] = {
 		{ .fd = nl_socket_get_fd(s->ev), .events = POLLIN },
 		{ .fd = s->sigfd, .events = POLLIN },
+		{ .fd = s->netfd, .events = POLLIN },
 	};
 	int ret;
 
 	*readable = false;
-	ret = poll(pfd, s->sigfd >= 0 ? 2 : 1,
-		   until > now ? (int)((until - now + 999) / 1000) : 0);
+	ret = poll(pfd, 3, until > now ? (int)((until - now + 999) / 1000) : 0);
 	if (ret < 0) {
 		if (errno == EINTR)
 			return 0;
@@ -273,6 +297,8 @@ int wait_fds(struct sync *s, uint64_t until, uint64_t now, bool *readable)
 	}
 	if (s->sigfd >= 0 && pfd[1].revents)
 		s->stop = true;
+	if (s->netfd >= 0 && pfd[2].revents)
+		read_net(s);
 	*readable = pfd[0].revents != 0;
 	return 0;
 }

@@ -73,6 +73,8 @@ struct sync {
 	struct khnl nl;
 	struct nl_sock *ev;
 	int sigfd;
+	int netfd;			/* --watch: rtnetlink (netwatch.c) */
+	uint64_t net_at_us;		/* a network change: a round then */
 	bool stop;
 	struct wg_device *dev;		/* as read at the last round */
 
@@ -174,6 +176,7 @@ void print_reflectors(const struct sync *s);
 void print_report(const struct sync *s);
 void report_silence(const struct sync *s);
 void say_change(struct sync *s, const struct change *ch, bool in_round);
+void say_network(const struct sync *s);
 
 /* path_check.c: the path check, whose phases are the files below */
 int check_paths(struct sync *s, const struct kh_record *keys, size_t n_keys,

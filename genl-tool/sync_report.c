@@ -125,3 +125,16 @@ void say_change(struct sync *s, const struct change *ch, bool in_round)
 	}
 	fflush(stdout);
 }
+
+/* --watch: the network changed; a round comes at once. */
+void say_network(const struct sync *s)
+{
+	if (s->json) {
+		fputs("{\"event\":\"network\",\"device\":", stdout);
+		json_print_string(stdout, s->name);
+		puts("}");
+	} else {
+		printf("%s: the network changed: syncing now\n", s->name);
+	}
+	fflush(stdout);
+}
