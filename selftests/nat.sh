@@ -78,7 +78,12 @@ nat_site() {
 	ip -n "$(ns_name "$h")" route add default via "$gw4"
 	ip -n "$(ns_name "$h")" -6 route add default via "$lan6::1"
 	ns "$n" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-	ns "$n" nft -f - <<-NFT
+	nat_home_rules "$n"
+}
+
+# nat_home_rules NATNS: a home router's rules, its WAN device "wan".
+nat_home_rules() {
+	ns "$1" nft -f - <<-NFT
 	table inet nat {
 		chain post {
 			type nat hook postrouting priority srcnat;
