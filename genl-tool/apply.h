@@ -70,6 +70,7 @@ enum apply_path {
 	APPLY_PATH_RELAYED,	/* through the reflector in new_ep */
 	APPLY_PATH_BIRTHDAY,	/* the pair birthday probing found */
 	APPLY_PATH_CACHED,	/* what the cache kept: no reflector answered */
+	APPLY_PATH_LAN,		/* one of the peer's own addresses */
 };
 
 struct change {

@@ -50,7 +50,8 @@ static int dump(struct khnl *nl, struct kh_records *recs)
  * The path to peer: relayed when WireGuard has, instead of the record's
  * endpoint, the endpoint of another peer of dev (a reflector: peers sync
  * relays that way); *relay is that peer.  Birthday when it uses the pair
- * that a found birthday session holds.  Else direct, or none without an
+ * that a found birthday session holds.  LAN when it uses one of the
+ * peer's own addresses (a candidate).  Else direct, or none without an
  * endpoint at all.
  */
 static const char *path_of(const struct wg_device *dev,
@@ -73,6 +74,8 @@ static const char *path_of(const struct wg_device *dev,
 		return "birthday";
 	if (sockaddr_same(&peer->endpoint, &rec->endpoint))
 		return "direct";
+	if (kh_record_is_cand(rec, &peer->endpoint))
+		return "lan";
 	for (i = 0; i < dev->n_peers; i++) {
 		const struct wg_peer *p = &dev->peers[i];
 

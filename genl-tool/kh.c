@@ -52,6 +52,8 @@ static struct nla_policy kh_policy[KH_A_MAX + 1] = {
 			      .maxlen = sizeof(struct sockaddr_in6) },
 	[KH_A_BDAY_LOCAL_PORT] = { .type = NLA_U16, .maxlen = 2 },
 	[KH_A_BDAY_TOOK_MS] = { .type = NLA_U32, .maxlen = 4 },
+	[KH_A_CANDIDATE] = { .minlen = sizeof(struct sockaddr_in),
+			     .maxlen = sizeof(struct sockaddr_in6) },
 };
 
 /* A dump that raced a change of the table is read again, this often. */
@@ -671,6 +673,50 @@ const char *kh_event_name(unsigned int event)
 }
 
 /* A record message: GET_PEER's reply, a GET_PEERS entry, a PEER_EVENT. */
+void kh_record_cand(const struct kh_record *rec, size_t i,
+		    struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, &rec->cands[i], sizeof(rec->cands[i]));
+}
+
+/* Is @ep one of @rec's candidates? */
+bool kh_record_is_cand(const struct kh_record *rec,
+		       const struct sockaddr_storage *ep)
+{
+	struct sockaddr_storage c;
+	size_t i;
+
+	for (i = 0; i < rec->n_cands; i++) {
+		kh_record_cand(rec, i, &c);
+		if (sockaddr_same(&c, ep))
+			return true;
+	}
+	return false;
+}
+
+/* Every KH_A_CANDIDATE of a record message (the parse keeps only one). */
+static int parse_cands(struct nl_msg *msg, struct kh_record *rec)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct nlattr *a;
+	int rem;
+
+	nla_for_each_attr(a, genlmsg_attrdata(nlmsg_data(nlh), 0),
+			  genlmsg_attrlen(nlmsg_data(nlh), 0), rem) {
+		struct sockaddr_storage ss;
+
+		if (nla_type(a) != KH_A_CANDIDATE ||
+		    rec->n_cands == KH_MAX_CANDS)
+			continue;
+		if (sockaddr_from_bytes(nla_data(a), (size_t)nla_len(a), &ss))
+			return -EBADMSG;
+		memcpy(&rec->cands[rec->n_cands++], &ss,
+		       sizeof(rec->cands[0]));
+	}
+	return 0;
+}
+
 int kh_parse_record(struct nl_msg *msg, struct kh_record *rec)
 {
 	struct nlattr *tb[KH_A_MAX + 1];
@@ -698,7 +744,7 @@ int kh_parse_record(struct nl_msg *msg, struct kh_record *rec)
 		rec->expires_ms = nla_get_u32(tb[KH_A_EXPIRES_MS]);
 	if (tb[KH_A_RECORD_FLAGS])
 		rec->flags = nla_get_u32(tb[KH_A_RECORD_FLAGS]);
-	return 0;
+	return parse_cands(msg, rec);
 }
 
 static int parse_one_record(struct nl_msg *msg, void *arg)

@@ -65,6 +65,12 @@ struct kh_record {
 	uint32_t age_ms;		/* since last confirmed */
 	uint32_t expires_ms;		/* until reclaimed */
 	uint32_t flags;			/* KH_RECORD_F_* */
+	/*
+	 * The peer's own addresses on its port, as it said: a sockaddr_in or
+	 * sockaddr_in6 each (not a sockaddr_storage: a dump holds many).
+	 */
+	struct sockaddr_in6 cands[KH_MAX_CANDS];
+	size_t n_cands;
 };
 
 struct kh_records {
@@ -162,6 +168,11 @@ int kh_set_peer(struct khnl *nl, const uint8_t key[KH_KEY_LEN],
 int kh_dump_peers(struct khnl *nl, struct kh_records *out);
 void kh_records_free(struct kh_records *r);
 int kh_parse_record(struct nl_msg *msg, struct kh_record *rec);
+/* A record's candidate i, as a sockaddr_storage. */
+void kh_record_cand(const struct kh_record *rec, size_t i,
+		    struct sockaddr_storage *ss);
+bool kh_record_is_cand(const struct kh_record *rec,
+		       const struct sockaddr_storage *ep);
 const char *kh_source_name(unsigned int source);
 const char *kh_event_name(unsigned int event);
 int kh_dump_reflections(struct khnl *nl,

@@ -20,6 +20,7 @@
  * Any other event leaves the state as it is: a late answer to a direct
  * probe, say, while a birthday session runs.
  */
+#include "hops.h"
 #include "path.h"
 #include "reflector.h"
 #include "util.h"
@@ -171,4 +172,28 @@ ssize_t path_pick_relay(const struct reflector *refl, size_t n,
 					     &refl[best].addr) < 0))
 			best = (ssize_t)j;
 	return best;
+}
+
+/*
+ * How good target @t of @pa is, lower better: one of the peer's own
+ * addresses before what the reflector saw (no NAT on the way, and it works
+ * where the NAT does not hairpin); of those, a private or unique local
+ * one (its LAN) first, then IPv6 (no NAT at all), then IPv4.
+ */
+int path_rank(const struct path *pa, int t)
+{
+	const struct sockaddr_storage *a = &pa->target[t];
+
+	if (!t)
+		return 3;
+	if (addr_is_private(a))
+		return 0;
+	return a->ss_family == AF_INET6 ? 1 : 2;
+}
+
+/* Target @t answered: the best so far? */
+void path_answered_at(struct path *pa, int t)
+{
+	if (pa->best < 0 || path_rank(pa, t) < path_rank(pa, pa->best))
+		pa->best = t;
 }

@@ -22,6 +22,16 @@
  * (a safe start) answers only once the other side's packet came.
  */
 #define PATH_PROBES		12
+/* Where a path is probed: its record's endpoint, then the candidates. */
+#define PATH_TARGETS		(1 + KH_MAX_CANDS)
+/* A candidate that answered but carried no handshake: left out so long. */
+#define PATH_BAD_CAND_MS	600000
+/*
+ * After a first answer that is not from the peer's LAN, the probing waits
+ * this long for a better one (an answer over a router that hairpins may
+ * come first).
+ */
+#define PATH_BETTER_MS		300
 
 enum path_state {
 	PATH_PROBING,		/* probed at its record's endpoint, no answer */
@@ -74,6 +84,17 @@ struct path {
 	/* our direct probes', then (PATH_ASKING_RELAY) our requests' */
 	uint8_t nonce[PATH_PROBES][KH_NONCE_LEN];
 	int sends;
+	/*
+	 * target[0] is the record's endpoint, the others the peer's own
+	 * addresses (its local candidates) that are not ours; cnonce, our
+	 * probes' to those.  best: the target whose answer is the best so
+	 * far (path_rank()), -1 before any.
+	 */
+	struct sockaddr_storage target[PATH_TARGETS];
+	size_t n_targets;
+	uint8_t cnonce[PATH_PROBES][PATH_TARGETS - 1][KH_NONCE_LEN];
+	int best;
+	uint64_t answered_us;		/* the first answer; 0: none yet */
 	uint8_t bday;			/* enum kh_bday_mode; 0: none */
 	struct sockaddr_storage bday_at; /* found: the peer's endpoint */
 	/* PATH_CONFIRMING: since when, to where, WireGuard's count before */
@@ -89,5 +110,7 @@ void path_bday_session(struct path *pa, const struct kh_bday *b);
 uint8_t path_bday_mode(bool our_varies, bool peer_varies);
 ssize_t path_pick_relay(const struct reflector *refl, size_t n,
 			const struct sockaddr_storage *peer_ep);
+int path_rank(const struct path *pa, int t);
+void path_answered_at(struct path *pa, int t);
 
 #endif

@@ -8,12 +8,98 @@
  * with no way found, is relayed (path_relay.c).  path.c holds the states.
  */
 #include <errno.h>
+#include <ifaddrs.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "device.h"
 #include "sync.h"
 #include "util.h"
+
+/* Is @a an address of this host's own?  A candidate there is our port. */
+static bool is_ours(const struct sockaddr_storage *a)
+{
+	const struct sockaddr_in *a4 = (const void *)a;
+	const struct sockaddr_in6 *a6 = (const void *)a;
+	struct ifaddrs *all, *i;
+	bool ours = false;
+
+	if (getifaddrs(&all))
+		return false;
+	for (i = all; i && !ours; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != a->ss_family)
+			continue;
+		if (a->ss_family == AF_INET)
+			ours = ((const struct sockaddr_in *)(void *)i->ifa_addr)->
+				sin_addr.s_addr == a4->sin_addr.s_addr;
+		else
+			ours = !memcmp(&((const struct sockaddr_in6 *)(void *)
+					 i->ifa_addr)->sin6_addr,
+				       &a6->sin6_addr, sizeof(a6->sin6_addr));
+	}
+	freeifaddrs(all);
+	return ours;
+}
+
+/*
+ * A candidate of @key's that answered a probe but over which WireGuard did
+ * not shake hands (an address of the peer's LAN that is someone else's
+ * here, say): left out of its checks for PATH_BAD_CAND_MS.
+ */
+void cand_failed(struct sync *s, const uint8_t *key,
+		 const struct sockaddr_storage *ep)
+{
+	struct bad_cand *v;
+
+	v = grow(s->bad, s->n_bad, &s->cap_bad, sizeof(*v));
+	if (!v)
+		return;
+	s->bad = v;
+	memcpy(v[s->n_bad].key, key, KH_KEY_LEN);
+	v[s->n_bad].ep = *ep;
+	v[s->n_bad].until_ms = realtime_ms() + PATH_BAD_CAND_MS;
+	s->n_bad++;
+}
+
+static bool cand_is_bad(struct sync *s, const uint8_t *key,
+			const struct sockaddr_storage *ep)
+{
+	int64_t now = realtime_ms();
+	size_t i;
+
+	for (i = 0; i < s->n_bad; i++) {
+		if (s->bad[i].until_ms <= now) {
+			s->bad[i--] = s->bad[--s->n_bad];
+			continue;
+		}
+		if (!memcmp(s->bad[i].key, key, KH_KEY_LEN) &&
+		    sockaddr_same(&s->bad[i].ep, ep))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Where pa is probed: its record's endpoint, then each candidate of the
+ * peer's that is not that endpoint, not ours, and not known not to work.
+ */
+static void pick_targets(struct sync *s, struct path *pa, const uint8_t *key)
+{
+	struct sockaddr_storage c;
+	size_t i;
+
+	pa->target[0] = pa->rec.endpoint;
+	pa->n_targets = 1;
+	pa->best = -1;
+	for (i = 0; i < pa->rec.n_cands && pa->n_targets < PATH_TARGETS; i++) {
+		kh_record_cand(&pa->rec, i, &c);
+		if (sockaddr_same(&c, &pa->rec.endpoint) ||
+		    !endpoint_is_unicast(&c) || is_ours(&c) ||
+		    cand_is_bad(s, key, &c))
+			continue;
+		pa->target[pa->n_targets++] = c;
+	}
+}
 
 /*
  * Is peer i's path to be checked?  Into *pa if so: it has a record and
@@ -45,6 +131,7 @@ static bool wants_check(struct sync *s, size_t i, int64_t now,
 		pa->current_relay = -1;
 	}
 	pa->held = take_held(s, p->public_key);
+	pick_targets(s, pa, p->public_key);
 	return true;
 }
 
@@ -88,6 +175,9 @@ static int after_probing(struct sync *s, struct path *pa,
 	int64_t since = pa->current_relay >= 0 ? realtime_ms() : now;
 	uint8_t mode;
 
+	/* the peer's own address answered: that is the path */
+	if (pa->state == PATH_ANSWERED && pa->best > 0)
+		use_cand(s, pa, in_round);
 	switch (pa->state) {
 	case PATH_HEARD:
 		heard_from(s, pa, in_round);

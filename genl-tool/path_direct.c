@@ -36,7 +36,7 @@ void go_direct(struct sync *s, struct path *pa, bool in_round)
 	ch.new_ep = pa->rec.endpoint;
 	ch.via = pa->rec.reflector;
 	ch.source = pa->rec.source;
-	ch.path = APPLY_PATH_DIRECT;
+	ch.path = pa->best > 0 ? APPLY_PATH_LAN : APPLY_PATH_DIRECT;
 	p->endpoint = pa->rec.endpoint;
 	say_change(s, &ch, in_round);
 }
@@ -80,6 +80,37 @@ void heard_from(struct sync *s, struct path *pa, bool in_round)
 	if (apply_record(&s->nl, s->dev, p, &pa->rec, now, false,
 			 start_ttl_for(s, p, &pa->rec, now), &ch) > 0)
 		say_change(s, &ch, in_round);
+}
+
+/*
+ * pa's peer answered at one of its own addresses (pa->best, a candidate):
+ * that is the path, ahead of what the reflector saw.  A relayed peer goes
+ * there by go_direct(); another is set here.
+ */
+void use_cand(struct sync *s, struct path *pa, bool in_round)
+{
+	struct wg_peer *p = &s->dev->peers[pa->peer];
+	struct change ch = { 0 };
+	int ret;
+
+	pa->rec.endpoint = pa->target[pa->best];
+	if (pa->current_relay >= 0 ||
+	    sockaddr_same(&p->endpoint, &pa->rec.endpoint))
+		return;
+	ret = wg_set_endpoint(&s->nl, s->dev->ifindex, p->public_key,
+			      &pa->rec.endpoint);
+	if (ret) {
+		khnl_perror(&s->nl, ret, "%s: setting a LAN endpoint", s->name);
+		return;
+	}
+	memcpy(ch.key, p->public_key, KH_KEY_LEN);
+	ch.old_ep = p->endpoint;
+	ch.new_ep = pa->rec.endpoint;
+	ch.via = pa->rec.reflector;
+	ch.source = pa->rec.source;
+	ch.path = APPLY_PATH_LAN;
+	p->endpoint = pa->rec.endpoint;
+	say_change(s, &ch, in_round);
 }
 
 /*
@@ -174,6 +205,10 @@ size_t confirm_paths(struct sync *s)
 		key_to_base64(key, s->dev->peers[pa->peer].public_key);
 		kh_err("%s: %s: no WireGuard handshake over the direct path within %u ms",
 		       s->name, key, APPLY_CONFIRM_MS);
+		/* never that candidate again soon: no loop through it */
+		if (pa->best > 0)
+			cand_failed(s, s->dev->peers[pa->peer].public_key,
+				    &pa->target[pa->best]);
 		n_relay += to_relay(s, pa);
 	}
 	return n_relay;

@@ -30,6 +30,14 @@ static void heard(struct sync *s, const struct kh_record *rec)
 	}
 }
 
+/* pa answered at target t: the best answer so far, and since when. */
+static void answered_at(struct path *pa, int t)
+{
+	path_answered_at(pa, t);
+	if (!pa->answered_us)
+		pa->answered_us = now_us();
+}
+
 /* An answer with a nonce of ours: to a probe, or to a relay request. */
 static void answered(struct sync *s, const struct kh_reflection *ev)
 {
@@ -43,10 +51,25 @@ static void answered(struct sync *s, const struct kh_reflection *ev)
 				       s->dev->peers[pa->peer].public_key,
 				       KH_KEY_LEN);
 
-		for (k = 0; k < pa->sends && k < PATH_PROBES; k++)
-			if (!memcmp(pa->nonce[k], ev->nonce, KH_NONCE_LEN))
+		for (k = 0; k < pa->sends && k < PATH_PROBES; k++) {
+			size_t t;
+
+			if (!memcmp(pa->nonce[k], ev->nonce, KH_NONCE_LEN)) {
+				if (pa->state == PATH_PROBING && !granted)
+					answered_at(pa, 0);
 				path_step(pa, granted ? PATH_EV_RELAY_GRANTED :
 							PATH_EV_ANSWER);
+			}
+			/* a candidate's answer counts while others may come */
+			for (t = 1; t < pa->n_targets; t++)
+				if (!memcmp(pa->cnonce[k][t - 1], ev->nonce,
+					    KH_NONCE_LEN) &&
+				    (pa->state == PATH_PROBING ||
+				     pa->state == PATH_ANSWERED)) {
+					answered_at(pa, (int)t);
+					path_step(pa, PATH_EV_ANSWER);
+				}
+		}
 	}
 }
 
@@ -90,11 +113,14 @@ int take_events(struct sync *s, uint64_t until, uint64_t now)
 	return ret;
 }
 
-/* Probe, from DEV's port, the paths that have not answered yet. */
+/*
+ * Probe, from DEV's port, the paths that have not answered yet: at their
+ * record's endpoint and at each candidate, all in one go.
+ */
 static int probe_silent(struct sync *s)
 {
 	const struct wg_device *dev = s->dev;
-	size_t i;
+	size_t i, t;
 	int ret;
 
 	for (i = 0; i < s->n_paths; i++) {
@@ -102,6 +128,15 @@ static int probe_silent(struct sync *s)
 
 		if (pa->state != PATH_PROBING || pa->sends == PATH_PROBES)
 			continue;
+		for (t = 1; t < pa->n_targets; t++) {
+			ret = kh_probe_keys(&s->nl, dev->listen_port,
+					    &pa->target[t], dev->public_key,
+					    NULL, 0,
+					    pa->cnonce[pa->sends][t - 1]);
+			/* an unreachable LAN is no reason to stop */
+			if (round_fatal(ret))
+				return ret;
+		}
 		ret = kh_probe_keys(&s->nl, dev->listen_port, &pa->rec.endpoint,
 				    dev->public_key, NULL, 0,
 				    pa->nonce[pa->sends]);
@@ -110,6 +145,19 @@ static int probe_silent(struct sync *s)
 		pa->sends += !ret;
 	}
 	return 0;
+}
+
+/*
+ * Is pa still probed?  Until an answer; then, if that was not from the
+ * peer's LAN and a candidate may still answer, PATH_BETTER_MS more.
+ */
+static bool still_probed(const struct path *pa, uint64_t now)
+{
+	if (pa->state == PATH_PROBING)
+		return true;
+	return pa->state == PATH_ANSWERED && pa->best >= 0 &&
+	       path_rank(pa, pa->best) > 0 && pa->n_targets > 1 &&
+	       now < pa->answered_us + PATH_BETTER_MS * 1000ULL;
 }
 
 /*
@@ -129,7 +177,7 @@ int probe_paths(struct sync *s)
 		now = now_us();
 		left = 0;
 		for (i = 0; i < s->n_paths; i++)
-			left += s->paths[i].state == PATH_PROBING;
+			left += still_probed(&s->paths[i], now);
 		if (!left || now >= deadline)
 			return 0;
 		if (now >= next) {

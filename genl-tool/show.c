@@ -6,10 +6,15 @@
 #include "show.h"
 #include "util.h"
 
-/* KEY  ENDPOINT  SOURCE [via REFLECTOR]  age 12s  expires 588s, no newline */
+/*
+ * KEY  ENDPOINT  SOURCE [via REFLECTOR]  age 12s  expires 588s [NAT ...]
+ * [LAN CANDIDATE, ...], no newline
+ */
 void print_record(const struct kh_record *rec)
 {
 	char key[KEY_B64_LEN + 1], ep[ENDPOINT_STRLEN], via[ENDPOINT_STRLEN];
+	struct sockaddr_storage c;
+	size_t i;
 
 	key_to_base64(key, rec->key);
 	format_endpoint(&rec->endpoint, ep, sizeof(ep));
@@ -22,6 +27,11 @@ void print_record(const struct kh_record *rec)
 	if (rec->flags & KH_RECORD_F_NAT) {
 		fputs("  NAT ", stdout);
 		print_nat(rec->flags);
+	}
+	for (i = 0; i < rec->n_cands; i++) {
+		kh_record_cand(rec, i, &c);
+		if (!format_endpoint(&c, ep, sizeof(ep)))
+			printf("%s%s", i ? ", " : "  LAN ", ep);
 	}
 }
 
@@ -60,6 +70,8 @@ void print_nat_json(uint8_t flags)
 void print_record_json(const struct kh_record *rec)
 {
 	char key[KEY_B64_LEN + 1];
+	struct sockaddr_storage c;
+	size_t i;
 
 	key_to_base64(key, rec->key);
 	printf("\"public_key\":\"%s\",\"endpoint\":", key);
@@ -71,6 +83,14 @@ void print_record_json(const struct kh_record *rec)
 	       rec->expires_ms,
 	       rec->flags & KH_RECORD_F_WAITING ? "true" : "false");
 	print_nat_json(rec->flags);
+	fputs(",\"candidates\":[", stdout);
+	for (i = 0; i < rec->n_cands; i++) {
+		kh_record_cand(rec, i, &c);
+		if (i)
+			putchar(',');
+		print_endpoint_json(&c);
+	}
+	putchar(']');
 }
 
 /* How a change started the path, or NULL when nothing special. */
@@ -111,6 +131,8 @@ void print_change(const char *name, const struct change *ch)
 		      stdout);
 	else if (ch->path == APPLY_PATH_CACHED)
 		fputs(", cached: no reflector answered", stdout);
+	else if (ch->path == APPLY_PATH_LAN)
+		fputs(", lan: the peer's own address answered", stdout);
 	if (ch->start == APPLY_START_HOLD)
 		fputs(", safe start: we hold, the peer sends first", stdout);
 	else if (ch->start == APPLY_START_FIRST)
@@ -143,7 +165,8 @@ void print_change_json(const struct change *ch)
 	print_endpoint_json(&ch->via);
 	printf(",\"path\":\"%s\"", ch->path == APPLY_PATH_RELAYED ?
 	       "relayed" : ch->path == APPLY_PATH_BIRTHDAY ? "birthday" :
-	       ch->path == APPLY_PATH_CACHED ? "cached" : "direct");
+	       ch->path == APPLY_PATH_CACHED ? "cached" :
+	       ch->path == APPLY_PATH_LAN ? "lan" : "direct");
 	fputs(",\"start\":", stdout);
 	if (start_name(ch->start))
 		printf("\"%s\"", start_name(ch->start));

@@ -101,6 +101,13 @@ struct sync {
 	/* the paths being checked: path_check.c */
 	struct path *paths;
 	size_t n_paths;
+	/* candidates that answered and failed: path_check.c */
+	struct bad_cand {
+		uint8_t key[KH_KEY_LEN];
+		struct sockaddr_storage ep;
+		int64_t until_ms;
+	} *bad;
+	size_t n_bad, cap_bad;
 	/* peers whose start we held, until their path is checked */
 	uint8_t (*held)[KH_KEY_LEN];
 	size_t n_held, cap_held;
@@ -181,6 +188,8 @@ void say_network(const struct sync *s);
 /* path_check.c: the path check, whose phases are the files below */
 int check_paths(struct sync *s, const struct kh_record *keys, size_t n_keys,
 		bool in_round);
+void cand_failed(struct sync *s, const uint8_t *key,
+		 const struct sockaddr_storage *ep);
 
 /* path_probe.c: probing the paths, and the events meanwhile */
 int probe_paths(struct sync *s);
@@ -191,6 +200,7 @@ const struct wg_peer *peer_in(const struct sync *s,
 
 /* path_direct.c: a direct path set, and confirmed by WireGuard */
 void heard_from(struct sync *s, struct path *pa, bool in_round);
+void use_cand(struct sync *s, struct path *pa, bool in_round);
 void go_direct(struct sync *s, struct path *pa, bool in_round);
 void kick(struct sync *s, const struct path *pa,
 	  const struct wg_device *now_dev);

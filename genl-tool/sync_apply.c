@@ -83,8 +83,9 @@ const struct kh_bday *bday_of(const struct sync *s, const struct wg_peer *p)
 }
 
 /*
- * A peer whose endpoint check_paths() chose: a relay, or the pair that
- * birthday probing found.  Its record is for check_paths() to try, never
+ * A peer whose endpoint check_paths() chose: a relay, the pair that
+ * birthday probing found, or one of the peer's own addresses (a LAN path)
+ * while its session lives.  Its record is for check_paths() to try, never
  * for apply to set over it.
  */
 bool chosen(const struct sync *s, const struct wg_peer *p,
@@ -92,7 +93,9 @@ bool chosen(const struct sync *s, const struct wg_peer *p,
 {
 	const struct kh_bday *b = bday_of(s, p);
 
-	return relayed(s, p, rec) || (b && b->mode == KH_BDAY_PROBE);
+	return relayed(s, p, rec) || (b && b->mode == KH_BDAY_PROBE) ||
+	       (kh_record_is_cand(rec, &p->endpoint) &&
+		!apply_no_session(p->last_handshake_ms, realtime_ms()));
 }
 
 static int family_slot(int family)

@@ -462,6 +462,19 @@ u32 kh_hook_mark(struct kh_net *kn, __be16 port)
 	return slot >= 0 ? READ_ONCE(kn->marks[slot]) : 0;
 }
 
+/* The WireGuard device of @port, 0 if not watched; may sleep. */
+int kh_hook_ifindex(struct kh_net *kn, __be16 port)
+{
+	int slot, ifindex = 0;
+
+	mutex_lock(&kn->lock);
+	slot = port_slot(kn, port);
+	if (slot >= 0)
+		ifindex = kn->watches[slot].ifindex;
+	mutex_unlock(&kn->lock);
+	return ifindex;
+}
+
 /* The mesh key of @port; under rcu_read_lock(). */
 const struct kh_key *kh_hook_key(struct kh_net *kn, __be16 port)
 {

@@ -14,6 +14,7 @@
 #include <linux/workqueue.h>
 #include <net/ipv6.h>
 #include <linux/kh_reflect.h>
+#include "probe.h"
 
 #define KH_MAX_REFLECTIONS	32	/* stored results per namespace */
 #define KH_MAX_ASKERS		128	/* remembered "who wants K" */
@@ -155,6 +156,11 @@ struct kh_record {
 	u64 req_seq;			/* KH_PF_SEQ of the key's newest request
 					 * that we answered; 0: none
 					 */
+	u8 nr_cands;			/* the peer's own addresses, as its
+					 * requests (or its reflector) said;
+					 * an update without any keeps them
+					 */
+	struct kh_probe_addr cands[KH_MAX_CANDS];
 };
 
 struct kh_asker {
@@ -295,6 +301,10 @@ bool kh_hook_has_key(struct kh_net *kn, __be16 port);
 void kh_hook_set_nat(struct kh_net *kn, __be16 port, u8 nat);
 u8 kh_hook_nat(struct kh_net *kn, __be16 port);
 u32 kh_hook_mark(struct kh_net *kn, __be16 port);
+int kh_hook_ifindex(struct kh_net *kn, __be16 port);
+
+/* cands.c */
+u8 kh_cands_local(struct kh_net *kn, __be16 lport, struct kh_probe_addr *out);
 const struct kh_key *kh_hook_key(struct kh_net *kn, __be16 port);
 void kh_skb_endpoint(const struct sk_buff *skb, const struct udphdr *uh,
 		     bool src, struct kh_endpoint *ep);

@@ -352,6 +352,30 @@ void *kh_netlink_dump_hdr(struct sk_buff *skb, struct netlink_callback *cb,
 	return hdr;
 }
 
+/* The record's candidates, each a sockaddr as KH_A_ENDPOINT is. */
+static int put_cands(struct sk_buff *skb, const struct kh_record *rec)
+{
+	unsigned int i;
+
+	for (i = 0; i < rec->nr_cands && i < KH_MAX_CANDS; i++) {
+		const struct kh_probe_addr *a = &rec->cands[i];
+		struct kh_endpoint ep = {};
+
+		if (a->family == KH_PF_OBSERVED_V4) {
+			ep.addr4.sin_family = AF_INET;
+			memcpy(&ep.addr4.sin_addr, a->addr, 4);
+			ep.addr4.sin_port = htons(a->port);
+		} else {
+			ep.addr6.sin6_family = AF_INET6;
+			memcpy(&ep.addr6.sin6_addr, a->addr, 16);
+			ep.addr6.sin6_port = htons(a->port);
+		}
+		if (kh_netlink_put_endpoint(skb, KH_A_CANDIDATE, &ep))
+			return -EMSGSIZE;
+	}
+	return 0;
+}
+
 int kh_netlink_put_record(struct sk_buff *skb, const struct kh_record *rec)
 {
 	unsigned long now = jiffies;
@@ -369,7 +393,7 @@ int kh_netlink_put_record(struct sk_buff *skb, const struct kh_record *rec)
 	    nla_put_u32(skb, KH_A_EXPIRES_MS, left) ||
 	    nla_put_u32(skb, KH_A_RECORD_FLAGS, rec->flags))
 		return -EMSGSIZE;
-	return 0;
+	return put_cands(skb, rec);
 }
 
 /* From any context, with no lock held. */

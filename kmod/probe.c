@@ -131,6 +131,20 @@ static bool field_ok(struct kh_probe_msg *msg, u8 ftype, const u8 *val,
 			return false;
 		msg->retry = true;
 		return true;
+	case KH_PF_CAND_V4:
+	case KH_PF_CAND_V6:
+		/* A request's are its sender's; else a record's peer's. */
+		alen = ftype == KH_PF_CAND_V4 ? 4 : 16;
+		if (!auth || msg->type == KH_PROBE_BIRTHDAY ||
+		    msg->type == KH_PROBE_BIRTHDAY_ACK ||
+		    flen != alen + 2 || !get_be16(val + alen))
+			return false;
+		if (msg->type != KH_PROBE_REQUEST)
+			return true;
+		if (msg->nr_cands == KH_MAX_CANDS)
+			return false;
+		kh_probe_decode_cand(ftype, val, &msg->cands[msg->nr_cands++]);
+		return true;
 	case KH_PF_MAC:
 		if (!auth || !last || flen != KH_MAC_LEN)
 			return false;
@@ -217,6 +231,17 @@ void kh_probe_decode_record(u8 type, const u8 *val,
 	rec->age_s = get_be32(val + KH_KEY_LEN + alen + 2);
 }
 
+void kh_probe_decode_cand(u8 type, const u8 *val, struct kh_probe_addr *addr)
+{
+	size_t alen = type == KH_PF_CAND_V4 ? 4 : 16;
+
+	memset(addr, 0, sizeof(*addr));
+	addr->family = type == KH_PF_CAND_V4 ? KH_PF_OBSERVED_V4 :
+					       KH_PF_OBSERVED_V6;
+	memcpy(addr->addr, val, alen);
+	addr->port = get_be16(val + alen);
+}
+
 void kh_probe_start(struct kh_probe_writer *w, u8 *buf, size_t cap, u8 type,
 		    u8 flags, const u8 *nonce)
 {
@@ -288,6 +313,24 @@ void kh_probe_put_record(struct kh_probe_writer *w, const u8 *key,
 	memcpy(p, key, KH_KEY_LEN);
 	put_addr(p + KH_KEY_LEN, addr);
 	put_be32(p + KH_KEY_LEN + kh_probe_addr_len(addr->family) + 2, age_s);
+}
+
+void kh_probe_put_cand(struct kh_probe_writer *w,
+		       const struct kh_probe_addr *addr)
+{
+	bool v4 = addr->family == KH_PF_OBSERVED_V4;
+	u8 *p = reserve(w, v4 ? KH_PF_CAND_V4 : KH_PF_CAND_V6,
+			v4 ? KH_PF_CAND_V4_LEN : KH_PF_CAND_V6_LEN);
+
+	if (p)
+		put_addr(p, addr);
+}
+
+size_t kh_probe_room(const struct kh_probe_writer *w)
+{
+	size_t used = w->len + KH_PF_HDR_LEN + KH_MAC_LEN;
+
+	return w->overflow || used >= w->cap ? 0 : w->cap - used;
 }
 
 void kh_probe_put_seq(struct kh_probe_writer *w, u64 seq)

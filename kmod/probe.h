@@ -49,6 +49,8 @@ struct kh_probe_msg {
 	const u8 *relay_end;	/* KH_PF_RELAY_END's key, or NULL */
 	const u8 *cookie;	/* KH_PF_COOKIE's value, or NULL */
 	bool retry;		/* KH_PF_RETRY, in an answer */
+	u8 nr_cands;		/* KH_PF_CAND_* in a request */
+	struct kh_probe_addr cands[KH_MAX_CANDS];
 	u8 nr_want;
 	u8 nr_records;
 };
@@ -68,6 +70,7 @@ bool kh_probe_next_field(const struct kh_probe_msg *msg, size_t *off,
 			 u8 *type, const u8 **val, u8 *vlen);
 void kh_probe_decode_record(u8 type, const u8 *val,
 			    struct kh_probe_record *rec);
+void kh_probe_decode_cand(u8 type, const u8 *val, struct kh_probe_addr *addr);
 
 /*
  * Building: start, add fields, finish.  An authenticated message ends with a
@@ -89,6 +92,10 @@ void kh_probe_put_observed(struct kh_probe_writer *w,
 void kh_probe_put_record(struct kh_probe_writer *w, const u8 *key,
 			 const struct kh_probe_addr *addr, u32 age_s);
 void kh_probe_put_seq(struct kh_probe_writer *w, u64 seq);
+void kh_probe_put_cand(struct kh_probe_writer *w,
+		       const struct kh_probe_addr *addr);
+/* Bytes still free before the MAC an authenticated message ends with. */
+size_t kh_probe_room(const struct kh_probe_writer *w);
 size_t kh_probe_finish(struct kh_probe_writer *w, size_t pad_to);
 
 /* A message without keys, records or MAC, in one call. */

@@ -170,6 +170,12 @@ void kh_records_flush(struct kh_net *kn)
  * -EALREADY: @in is the key's own request (@in->req_seq) and no newer than
  * one taken before, a replay; nothing changed.
  */
+static bool same_cands(const struct kh_record *a, const struct kh_record *b)
+{
+	return a->nr_cands == b->nr_cands &&
+	       !memcmp(a->cands, b->cands, a->nr_cands * sizeof(a->cands[0]));
+}
+
 int kh_records_update(struct kh_net *kn, const struct kh_record *in,
 		      unsigned int ttl_s)
 {
@@ -211,9 +217,17 @@ int kh_records_update(struct kh_net *kn, const struct kh_record *in,
 		spin_unlock_bh(&kn->rec_lock);
 		return 0;
 	} else if (!kh_endpoint_eq(&rec->endpoint, &in->endpoint) ||
-		   (rec->flags ^ in->flags) & KH_RECORD_F_NAT) {
-		/* Where it is, or how its NAT maps: news to who asked. */
+		   (rec->flags ^ in->flags) & KH_RECORD_F_NAT ||
+		   (in->nr_cands && !same_cands(rec, in))) {
+		/*
+		 * Where it is, how its NAT maps, or where on its own LAN:
+		 * news to who asked.
+		 */
 		event = KH_EVENT_CHANGED;
+	}
+	if (in->nr_cands) {
+		rec->nr_cands = in->nr_cands;
+		memcpy(rec->cands, in->cands, sizeof(rec->cands));
 	}
 	rec->endpoint = in->endpoint;
 	rec->reflector = in->reflector;

@@ -292,6 +292,8 @@ static bool observe(struct kh_net *kn, const struct kh_flow *flow,
 	memcpy(rec.key, req->pubkey, KH_KEY_LEN);
 	if (rec.endpoint.addr.sa_family == AF_INET6)
 		rec.endpoint.addr6.sin6_scope_id = 0;
+	rec.nr_cands = req->nr_cands;
+	memcpy(rec.cands, req->cands, sizeof(rec.cands));
 	return kh_records_update(kn, &rec, 0) != -EALREADY;
 }
 
@@ -303,16 +305,33 @@ static bool replayed(struct kh_net *kn, const struct kh_probe_msg *req)
 	return kh_records_get(kn, req->pubkey, &rec) && req->seq <= rec.req_seq;
 }
 
-static void put_record(struct kh_probe_writer *w, const struct kh_record *rec)
+/* The most one record takes in an answer: the record, its NAT, WAITING. */
+#define KH_RECORD_ROOM	(3 * KH_PF_HDR_LEN + KH_PF_RECORD_V6_LEN + 1)
+
+/*
+ * @rec, its NAT and its candidates, each candidate only while @keep bytes
+ * stay free after it (for the records still to come in the answer).
+ */
+static void put_record(struct kh_probe_writer *w, const struct kh_record *rec,
+		       size_t keep)
 {
 	u8 nat = rec->flags & KH_RECORD_F_NAT;
 	struct kh_probe_addr a;
+	unsigned int i;
 
 	ep_to_addr(&rec->endpoint, &a);
 	kh_probe_put_record(w, rec->key, &a,
 			    jiffies_to_msecs(jiffies - rec->confirmed) / 1000);
 	if (nat)
 		kh_probe_put(w, KH_PF_NAT, &nat, 1);
+	for (i = 0; i < rec->nr_cands && i < KH_MAX_CANDS; i++) {
+		size_t need = KH_PF_HDR_LEN + 2 +
+			      kh_probe_addr_len(rec->cands[i].family);
+
+		if (kh_probe_room(w) < need + keep)
+			break;
+		kh_probe_put_cand(w, &rec->cands[i]);
+	}
 }
 
 /*
@@ -327,7 +346,7 @@ static void answer(struct kh_net *kn, const struct kh_flow *flow,
 {
 	u8 small[KH_PROBE_REQ_MIN_LEN], *buf = small;
 	size_t len, off = 0, cap = sizeof(small);
-	u8 type, vlen, cookie[KH_COOKIE_LEN];
+	u8 type, vlen, cookie[KH_COOKIE_LEN], left = req->nr_want;
 	struct kh_probe_writer w;
 	struct kh_probe_addr obs;
 	bool retry = false;
@@ -388,13 +407,16 @@ static void answer(struct kh_net *kn, const struct kh_flow *flow,
 
 			if (type != KH_PF_WANT)
 				continue;
+			left--;
 			if (!kh_records_get(kn, val, &rec)) {
 				remember_asker(kn, flow, req->pubkey, val, NULL);
 				continue;
 			}
 			remember_asker(kn, flow, req->pubkey, val,
 				       &rec.endpoint);
-			put_record(&w, &rec);
+			/* candidates only where every record still fits */
+			put_record(&w, &rec,
+				   KH_PF_HDR_LEN + left * KH_RECORD_ROOM);
 			if (waiting_for(kn, flow->lport, &rec.endpoint,
 					req->pubkey, &flow->remote))
 				kh_probe_put(&w, KH_PF_WAITING, NULL, 0);
@@ -429,7 +451,8 @@ out:
 
 /*
  * Records from an authenticated answer or update of @flow's reflector; a
- * KH_PF_WAITING or KH_PF_NAT right after a record flags it.
+ * KH_PF_WAITING or KH_PF_NAT right after a record flags it, and the
+ * KH_PF_CAND_* after it are its peer's own addresses.
  */
 static void learn(struct kh_net *kn, const struct kh_flow *flow,
 		  const struct kh_probe_msg *msg)
@@ -449,6 +472,12 @@ static void learn(struct kh_net *kn, const struct kh_flow *flow,
 		}
 		if (type == KH_PF_NAT && have) {
 			rec.flags |= val[0] & KH_RECORD_F_NAT;
+			continue;
+		}
+		if ((type == KH_PF_CAND_V4 || type == KH_PF_CAND_V6) && have) {
+			if (rec.nr_cands < KH_MAX_CANDS)
+				kh_probe_decode_cand(type, val,
+						     &rec.cands[rec.nr_cands++]);
 			continue;
 		}
 		if (type != KH_PF_RECORD_V4 && type != KH_PF_RECORD_V6)
@@ -810,7 +839,8 @@ int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 		     const struct kh_probe_ask *ask, u8 *nonce)
 {
 	struct kh_flow flow = { .remote = *reflector, .lport = lport };
-	u8 *buf, *copy = NULL, nat, cookie[KH_COOKIE_LEN];
+	u8 *buf, *copy = NULL, nat, cookie[KH_COOKIE_LEN], nr_cands = 0;
+	struct kh_probe_addr cands[KH_MAX_CANDS];
 	struct kh_probe_writer w;
 	struct kh_pending *slot;
 	u64 now = ktime_get_ns();
@@ -824,6 +854,8 @@ int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 	buf = kmalloc(KH_PROBE_MAX_LEN, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
+	if (ask->pubkey)
+		nr_cands = kh_cands_local(kn, lport, cands);
 	get_random_bytes(nonce, KH_NONCE_LEN);
 	spin_lock_bh(&kn->probe_lock);
 	c = cookie_slot(kn, lport, reflector, false);
@@ -860,6 +892,8 @@ int kh_reflect_probe(struct kh_net *kn, __be16 lport,
 		nat = kh_hook_nat(kn, lport);
 		if (nat)
 			kh_probe_put(&w, KH_PF_NAT, &nat, 1);
+		for (i = 0; i < nr_cands; i++)
+			kh_probe_put_cand(&w, &cands[i]);
 	}
 	len = kh_probe_finish(&w, KH_PROBE_REQ_MIN_LEN);
 	if (len && key)
@@ -969,7 +1003,7 @@ void kh_reflect_push(struct kh_net *kn, const struct kh_record *rec)
 		 * Never KH_PF_WAITING: whoever gets a push holds, and the
 		 * answer to the request that caused it says so to the other.
 		 */
-		put_record(&w, rec);
+		put_record(&w, rec, 0);
 		len = kh_probe_finish(&w, 0);
 		rcu_read_lock();
 		key = kh_hook_key(kn, to[i].lport);

@@ -262,6 +262,37 @@ static void test_pick_relay(struct tap *t)
 	tap_ok(t, path_pick_relay(r, 0, &peer) == -1, "relay: none of none");
 }
 
+/* The best answer of a path: the peer's LAN, its IPv6, its IPv4, the NAT. */
+static void test_rank(struct tap *t)
+{
+	struct path pa = at(PATH_PROBING, -1, -1);
+
+	pa.target[0] = ep("203.0.113.2:51820");
+	pa.target[1] = ep("198.51.100.7:51820");
+	pa.target[2] = ep("[2001:db8::7]:51820");
+	pa.target[3] = ep("192.168.1.7:51820");
+	pa.n_targets = 4;
+	pa.best = -1;
+	path_answered_at(&pa, 0);
+	tap_ok(t, pa.best == 0, "rank: the record's endpoint, when alone (best %d)",
+	       pa.best);
+	path_answered_at(&pa, 1);
+	tap_ok(t, pa.best == 1, "rank: the peer's own IPv4 before the NAT's (best %d)",
+	       pa.best);
+	path_answered_at(&pa, 2);
+	tap_ok(t, pa.best == 2, "rank: its own IPv6 before its own IPv4 (best %d)",
+	       pa.best);
+	path_answered_at(&pa, 3);
+	tap_ok(t, pa.best == 3, "rank: its LAN address before all (best %d)",
+	       pa.best);
+	path_answered_at(&pa, 0);
+	path_answered_at(&pa, 2);
+	tap_ok(t, pa.best == 3, "rank: a later, worse answer changes nothing (best %d)",
+	       pa.best);
+	tap_ok(t, path_rank(&pa, 0) == 3 && path_rank(&pa, 3) == 0,
+	       "rank: the record 3, the LAN 0");
+}
+
 int main(void)
 {
 	struct tap t = { 0 };
@@ -273,5 +304,6 @@ int main(void)
 	test_done(&t);
 	test_bday_mode(&t);
 	test_pick_relay(&t);
+	test_rank(&t);
 	return tap_done(&t);
 }

@@ -599,6 +599,80 @@ static void test_cookie(void)
 	      "a retry in a request is malformed");
 }
 
+/* Local candidates: a request's are its sender's, a record's follow it. */
+static void test_cands(void)
+{
+	struct kh_probe_addr c4 = { KH_PF_OBSERVED_V4, { 192, 0, 2, 3 }, 51820 };
+	struct kh_probe_addr c6 = { KH_PF_OBSERVED_V6, { 0x20, 0x01, 0x0d, 0xb8 },
+				    51820 };
+	u8 key[KH_KEY_LEN], buf[KH_PROBE_MAX_LEN];
+	struct kh_probe_writer w;
+	struct kh_probe_msg m;
+	size_t len, room;
+	int i;
+
+	memset(key, 0xab, sizeof(key));
+	kh_probe_start(&w, buf, sizeof(buf), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put(&w, KH_PF_PUBKEY, key, KH_KEY_LEN);
+	kh_probe_put_cand(&w, &c4);
+	kh_probe_put_cand(&w, &c6);
+	len = kh_probe_finish(&w, KH_PROBE_REQ_MIN_LEN);
+	CHECK(kh_probe_parse(buf, len, &m) == KH_PROBE_OK && m.nr_cands == 2 &&
+	      !memcmp(&m.cands[0], &c4, sizeof(c4)) &&
+	      !memcmp(&m.cands[1], &c6, sizeof(c6)),
+	      "a request carries its sender's candidates, both families");
+
+	kh_probe_start(&w, buf, sizeof(buf), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
+		       nonce);
+	for (i = 0; i <= KH_MAX_CANDS; i++)
+		kh_probe_put_cand(&w, &c4);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(buf, len, &m) == KH_PROBE_MALFORMED,
+	      "more than KH_MAX_CANDS candidates in a request are malformed");
+
+	kh_probe_start(&w, buf, sizeof(buf), KH_PROBE_REQUEST, 0, nonce);
+	kh_probe_put_cand(&w, &c4);
+	len = kh_probe_finish(&w, KH_PROBE_REQ_MIN_LEN);
+	CHECK(kh_probe_parse(buf, len, &m) == KH_PROBE_MALFORMED,
+	      "a candidate without authentication is malformed");
+
+	kh_probe_start(&w, buf, sizeof(buf), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put(&w, KH_PF_CAND_V4, c4.addr, 4);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(buf, len, &m) == KH_PROBE_MALFORMED,
+	      "a candidate without its port is malformed");
+
+	c4.port = 0;
+	kh_probe_start(&w, buf, sizeof(buf), KH_PROBE_REQUEST, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put_cand(&w, &c4);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(buf, len, &m) == KH_PROBE_MALFORMED,
+	      "a candidate with port 0 is malformed");
+	c4.port = 51820;
+
+	kh_probe_start(&w, buf, sizeof(buf), KH_PROBE_UPDATE, KH_PROBE_F_AUTH,
+		       nonce);
+	kh_probe_put_seq(&w, 7);
+	kh_probe_put_record(&w, key, &c4, 5);
+	kh_probe_put_cand(&w, &c6);
+	len = kh_probe_finish(&w, 0);
+	CHECK(kh_probe_parse(buf, len, &m) == KH_PROBE_OK && !m.nr_cands &&
+	      m.nr_records == 1,
+	      "an update's candidate is its record's, not the sender's");
+
+	kh_probe_start(&w, buf, 200, KH_PROBE_ANSWER, KH_PROBE_F_AUTH, nonce);
+	room = kh_probe_room(&w);
+	CHECK(room == 200 - KH_PROBE_HDR_LEN - KH_PF_HDR_LEN - KH_MAC_LEN,
+	      "room: what is left before the MAC (%zu)", room);
+	while (kh_probe_room(&w) >= KH_PF_HDR_LEN + KH_PF_CAND_V6_LEN)
+		kh_probe_put_cand(&w, &c6);
+	CHECK(!w.overflow && kh_probe_finish(&w, 0),
+	      "filling up to the room leaves the MAC its place");
+}
+
 static void test_garbage(void)
 {
 	u8 buf[KH_PROBE_MAX_LEN];
@@ -636,6 +710,7 @@ int main(void)
 	test_auth();
 	test_birthday();
 	test_cookie();
+	test_cands();
 	test_garbage();
 	printf("%d passed, %d failed\n", tests - failures, failures);
 	return failures ? 1 : 0;

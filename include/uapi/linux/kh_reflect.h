@@ -22,6 +22,12 @@
 #define KH_KEY_LEN		32	/* WireGuard public keys, mesh keys */
 #define KH_MAX_WANT		16	/* keys one probe may ask about */
 /*
+ * Local candidates: a node's own addresses on its WireGuard port, at most
+ * KH_MAX_CANDS (KH_MAX_CANDS / 2 per family), in its authenticated
+ * requests and with its record.
+ */
+#define KH_MAX_CANDS		4
+/*
  * Probes awaiting an answer per namespace: a new probe beyond that replaces
  * the oldest, whose answer is then dropped as unmatched.  An answer later
  * than KH_PENDING_TIMEOUT_MS is stale.
@@ -126,7 +132,10 @@
  * KH_A_PORT (where it was observed or learned; 0 if pushed),
  * KH_A_REFLECTOR (the reflector it was learned from), KH_A_AGE_MS (since
  * last confirmed), KH_A_EXPIRES_MS (until it is reclaimed),
- * KH_A_RECORD_FLAGS (KH_RECORD_F_*, from the reflector's last word).
+ * KH_A_RECORD_FLAGS (KH_RECORD_F_*, from the reflector's last word),
+ * KH_A_CANDIDATE (repeated, at most KH_MAX_CANDS: the peer's own
+ * addresses with its port, as its requests said, for a peer on the same
+ * LAN to reach it without the NAT).
  *
  * KH_CMD_GET_PEER (do): KH_A_PUBKEY.  reply: a record.  ENOENT if none.
  * KH_CMD_GET_PEERS (dump): every record, one per message.  Both leave out
@@ -260,6 +269,9 @@ enum kh_attr {
 	KH_A_BDAY_LOCAL_PORT,	/* u16: the spray socket that worked */
 	KH_A_BDAY_TOOK_MS,	/* u32: start to found */
 	KH_A_FWMARK,		/* u32: the WireGuard device's fwmark */
+	KH_A_CANDIDATE,		/* struct sockaddr_in or sockaddr_in6;
+				 * repeated
+				 */
 
 	__KH_A_MAX
 };
@@ -475,6 +487,14 @@ enum kh_probe_field {
 				 * one for its address): send it again with
 				 * the answer's KH_PF_COOKIE
 				 */
+	KH_PF_CAND_V4 = 16,	/* 4 bytes address, 2 bytes port; repeated.
+				 * In an authenticated request: an address
+				 * of the sender's own on its port (at most
+				 * KH_MAX_CANDS, with _V6; none: the last
+				 * ones said still hold).  Right after a
+				 * record: one of that record's peer
+				 */
+	KH_PF_CAND_V6 = 17,	/* 16 bytes address, 2 bytes port: the same */
 };
 
 #define KH_PF_SEQ_LEN		8
@@ -482,6 +502,8 @@ enum kh_probe_field {
 
 #define KH_PF_OBSERVED_V4_LEN	6
 #define KH_PF_OBSERVED_V6_LEN	18
+#define KH_PF_CAND_V4_LEN	6
+#define KH_PF_CAND_V6_LEN	18
 #define KH_PF_RECORD_V4_LEN	(KH_KEY_LEN + 4 + 2 + 4)
 #define KH_PF_RECORD_V6_LEN	(KH_KEY_LEN + 16 + 2 + 4)
 #define KH_MAC_LEN		16
