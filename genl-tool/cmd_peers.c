@@ -72,10 +72,10 @@ static const char *path_of(const struct wg_device *dev,
 	    sockaddr_same(&peer->endpoint, b->mode == KH_BDAY_PROBE ?
 			  &b->found : &b->target))
 		return "birthday";
-	if (sockaddr_same(&peer->endpoint, &rec->endpoint))
-		return "direct";
 	if (kh_record_is_cand(rec, &peer->endpoint))
 		return "lan";
+	if (sockaddr_same(&peer->endpoint, &rec->endpoint))
+		return "direct";
 	for (i = 0; i < dev->n_peers; i++) {
 		const struct wg_peer *p = &dev->peers[i];
 
