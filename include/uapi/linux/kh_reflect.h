@@ -390,6 +390,12 @@ enum kh_event {
  * than the request: a sender pads its request with a KH_PF_PAD field to at
  * least KH_PROBE_REQ_MIN_LEN bytes.
  *
+ * An authenticated request carries the sender's own addresses on its port
+ * (KH_PF_CAND_*, at most KH_MAX_CANDS); the reflector keeps them with the
+ * sender's record and puts them right after that record in answers and
+ * updates, as long as the answer keeps room for every record still to
+ * come in it.
+ *
  * An update carries a KH_PF_SEQ; a receiver accepts only a sequence number
  * above the last one it took from that reflector, and above the one the
  * reflector's last authenticated answer carried (where its updates
