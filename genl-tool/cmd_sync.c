@@ -131,7 +131,7 @@ static int open_sigfd(void)
 
 static int watch_loop(struct sync *s)
 {
-	uint64_t next = now_us() + (uint64_t)s->interval_s * 1000000, now;
+	uint64_t next = now_us() + (uint64_t)s->interval_s * 1000000, now, wake;
 	bool readable;
 	int ret;
 
@@ -139,6 +139,11 @@ static int watch_loop(struct sync *s)
 		bool moved;
 
 		now = now_us();
+		if (now >= s->live_next_us) {
+			s->live_next_us = now + LIVE_POLL_MS * 1000ULL;
+			live_poll(s);
+			continue;
+		}
 		moved = s->net_at_us && now >= s->net_at_us;
 		if (now >= next || s->lost || moved) {
 			if (moved)
@@ -150,8 +155,10 @@ static int watch_loop(struct sync *s)
 			sync_round(s);
 			continue;
 		}
-		ret = wait_fds(s, s->net_at_us && s->net_at_us < next ?
-			       s->net_at_us : next, now, &readable);
+		wake = next < s->live_next_us ? next : s->live_next_us;
+		if (s->net_at_us && s->net_at_us < wake)
+			wake = s->net_at_us;
+		ret = wait_fds(s, wake, now, &readable);
 		if (ret)
 			return 1;
 		if (!readable || s->stop)

@@ -105,6 +105,10 @@ void path_step(struct path *pa, enum path_event ev)
 		if (st == PATH_CONFIRMING)
 			st = PATH_DONE;
 		break;
+	case PATH_EV_ALIVE:
+		if (st == PATH_ANSWERED)
+			st = PATH_DONE;
+		break;
 	case PATH_EV_NO_DIRECT:
 		st = no_direct(pa);
 		break;

@@ -63,6 +63,7 @@ enum path_event {
 	PATH_EV_CONFIRMED,	/* WireGuard shows it works, or the peer left */
 	PATH_EV_NO_DIRECT,	/* relay it: chosen_relay is set (or -1) */
 	PATH_EV_ASK_RELAY,	/* the relays are asked from now on */
+	PATH_EV_ALIVE,		/* a live session's path answered: kept */
 };
 
 /* A peer whose path is checked: see check_paths(). */

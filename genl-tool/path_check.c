@@ -121,8 +121,13 @@ static bool wants_check(struct sync *s, size_t i, int64_t now,
 	b = bday_of(s, p);
 	if (b && b->mode == KH_BDAY_PROBE)
 		pa->rec.endpoint = p->endpoint;
-	if (!relayed(s, p, &pa->rec)) {
-		if (!apply_no_session(p->last_handshake_ms, now))
+	if (relayed(s, p, &pa->rec)) {
+		/* it left a dead direct path: not back before the back-off */
+		if (live_backing_off(s, p->public_key))
+			return false;
+	} else {
+		if (!s->force_check &&
+		    !apply_no_session(p->last_handshake_ms, now))
 			return false;
 		/* a reflector that answered has its path */
 		r = reflector_at(s, &pa->rec.endpoint);
@@ -185,6 +190,11 @@ static int after_probing(struct sync *s, struct path *pa,
 		expect_wg(s, pa, &pa->rec.endpoint, since, q);
 		return 0;
 	case PATH_ANSWERED:
+		/* a live session's path answered: it works, nothing to set */
+		if (s->force_check && pa->current_relay < 0 && pa->best <= 0) {
+			path_step(pa, PATH_EV_ALIVE);
+			return 0;
+		}
 		if (pa->current_relay >= 0)
 			go_direct(s, pa, in_round);
 		else

@@ -241,6 +241,7 @@ void sync_end(struct sync *s)
 	free(s->pending);
 	free(s->held);
 	free(s->bad);
+	free(s->live);
 	free(s->given);
 	cache_free(&s->cache);
 	wg_device_free(s->dev);

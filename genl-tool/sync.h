@@ -101,6 +101,18 @@ struct sync {
 	/* the paths being checked: path_check.c */
 	struct path *paths;
 	size_t n_paths;
+	/* --watch: the direct paths' liveness (sync_live.c) */
+	struct live {
+		uint8_t key[KH_KEY_LEN];
+		uint64_t tx, rx;
+		int64_t hs;			/* last handshake, as last read */
+		int64_t stalled_ms;		/* sending unanswered since; 0 */
+		int64_t backoff_until_ms;	/* relayed: no direct before */
+	} *live;
+	size_t n_live, cap_live;
+	uint64_t live_next_us;
+	bool force_check;		/* check live sessions' paths too */
+
 	/* candidates that answered and failed: path_check.c */
 	struct bad_cand {
 		uint8_t key[KH_KEY_LEN];
@@ -184,6 +196,13 @@ void print_report(const struct sync *s);
 void report_silence(const struct sync *s);
 void say_change(struct sync *s, const struct change *ch, bool in_round);
 void say_network(const struct sync *s);
+
+/* sync_live.c: direct paths that die, under --watch */
+#define LIVE_POLL_MS		5000
+#define LIVE_STALL_MS		20000
+#define LIVE_BACKOFF_MS		60000
+void live_poll(struct sync *s);
+bool live_backing_off(struct sync *s, const uint8_t *key);
 
 /* path_check.c: the path check, whose phases are the files below */
 int check_paths(struct sync *s, const struct kh_record *keys, size_t n_keys,

@@ -30,6 +30,7 @@ static struct nla_policy peer_policy[WGPEER_A_MAX + 1] = {
 	[WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL] = { .type = NLA_U16, .maxlen = 2 },
 	[WGPEER_A_ALLOWEDIPS]	= { .type = NLA_NESTED },
 	[WGPEER_A_RX_BYTES]	= { .type = NLA_U64, .minlen = 8 },
+	[WGPEER_A_TX_BYTES]	= { .type = NLA_U64, .minlen = 8 },
 };
 
 static struct nla_policy allowedip_policy[WGALLOWEDIP_A_MAX + 1] = {
@@ -136,6 +137,8 @@ static int parse_peer(struct wg_device *dev, struct nlattr *nest)
 	}
 	if (tb[WGPEER_A_RX_BYTES])
 		peer->rx_bytes = nla_get_u64(tb[WGPEER_A_RX_BYTES]);
+	if (tb[WGPEER_A_TX_BYTES])
+		peer->tx_bytes = nla_get_u64(tb[WGPEER_A_TX_BYTES]);
 	if (tb[WGPEER_A_PRESHARED_KEY])
 		memcpy(peer->preshared_key, nla_data(tb[WGPEER_A_PRESHARED_KEY]),
 		       WG_KEY_LEN);

@@ -27,6 +27,7 @@ struct wg_peer {
 	struct sockaddr_storage endpoint;	/* ss_family 0: none */
 	int64_t last_handshake_ms;		/* Unix time; 0: never */
 	uint64_t rx_bytes;			/* received from the peer */
+	uint64_t tx_bytes;			/* sent to it */
 	uint8_t preshared_key[WG_KEY_LEN];
 	uint16_t keepalive_s;			/* 0: off */
 	struct wg_allowedip *allowedips;

@@ -75,6 +75,10 @@ static void test_probing(struct tap *t)
 	     "silent, yet WireGuard shook hands: it works");
 	goes(t, PATH_ANSWERED, PATH_EV_HANDSHAKE, PATH_ANSWERED,
 	     "a handshake is news only to a silent path");
+	goes(t, PATH_ANSWERED, PATH_EV_ALIVE, PATH_DONE,
+	     "a live session's stalled path answered: kept as it is");
+	goes(t, PATH_PROBING, PATH_EV_ALIVE, PATH_PROBING,
+	     "alive only after an answer");
 	goes(t, PATH_PROBING, PATH_EV_SET_DIRECT, PATH_PROBING,
 	     "a silent path is not set direct");
 
