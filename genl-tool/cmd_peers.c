@@ -51,8 +51,8 @@ static int dump(struct khnl *nl, struct kh_records *recs)
  * endpoint, the endpoint of another peer of dev (a reflector: peers sync
  * relays that way); *relay is that peer.  Birthday when it uses the pair
  * that a found birthday session holds.  LAN when it uses one of the
- * peer's own addresses (a candidate).  Else direct, or none without an
- * endpoint at all.
+ * peer's own addresses (a candidate) that no reflector reported.  Else
+ * direct, or none without an endpoint at all.
  */
 static const char *path_of(const struct wg_device *dev,
 			   const struct kh_bdays *bd,
@@ -72,7 +72,13 @@ static const char *path_of(const struct wg_device *dev,
 	    sockaddr_same(&peer->endpoint, b->mode == KH_BDAY_PROBE ?
 			  &b->found : &b->target))
 		return "birthday";
-	if (kh_record_is_cand(rec, &peer->endpoint))
+	/*
+	 * One of the peer's own addresses, other than what a reflector saw
+	 * (a peer without NAT is seen at its own): its LAN.
+	 */
+	if (kh_record_is_cand(rec, &peer->endpoint) &&
+	    (rec->source == KH_SOURCE_OBSERVED ||
+	     !sockaddr_same(&peer->endpoint, &rec->endpoint)))
 		return "lan";
 	if (sockaddr_same(&peer->endpoint, &rec->endpoint))
 		return "direct";
