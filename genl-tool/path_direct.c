@@ -79,8 +79,12 @@ void heard_from(struct sync *s, struct path *pa, bool in_round)
 		p->last_handshake_ms = 0;
 	if (apply_record(&s->nl, s->dev, p, &pa->rec, now, false,
 			 start_ttl_for(s, p, &pa->rec, now), &ch) > 0) {
-		/* its probe came from one of its own addresses: its LAN */
-		if (kh_record_is_cand(&pa->rec, &ch.new_ep))
+		/*
+		 * Its probe came from one of its own addresses, not the
+		 * one the reflector saw (target 0): its LAN.
+		 */
+		if (kh_record_is_cand(&pa->rec, &ch.new_ep) &&
+		    !sockaddr_same(&ch.new_ep, &pa->target[0]))
 			ch.path = APPLY_PATH_LAN;
 		say_change(s, &ch, in_round);
 	}
