@@ -10,7 +10,10 @@
 # too: they come up direct over the LAN, both ways, and R relays nothing.
 # Asserts: WireGuard's endpoints are the LAN addresses; pings cross; R's
 # relay counters stay 0; R's records carry the candidates and not the
-# tunnel's own address; "peers list" says the path is "lan".
+# tunnel's own address; "peers list" says the path is "lan".  Then the
+# router hairpins (its two public ports forwarded back into the LAN, so
+# the public endpoints work too: a probe from A to B's gets B's module's
+# answer); the peers start over, and the LAN is still preferred.
 # kh-timeout: 240
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
@@ -75,3 +78,37 @@ kh a peers list wg0 -j | jq -e --arg k "$(wg_pub b wg0)" \
 grep -q '"path":"lan"' "$KH_TMP/a.log" "$KH_TMP/b.log" ||
 	fail "neither sync reported a change to the LAN path"
 echo "R's record of A: $(jq -c --arg k "$(wg_pub a wg0)" '.[] | select(.public_key == $k) | {endpoint, candidates}' <<<"$recs")"
+
+# The router hairpins now.  The public ports as R saw them, forwarded.
+pa=$(jq -r --arg k "$(wg_pub a wg0)" '.[] | select(.public_key == $k) | .endpoint' <<<"$recs")
+pb=$(jq -r --arg k "$(wg_pub b wg0)" '.[] | select(.public_key == $k) | .endpoint' <<<"$recs")
+ns nat1 nft -f - <<-NFT
+table ip hairpin {
+	chain pre {
+		type nat hook prerouting priority dstnat;
+		iifname "lan" ip daddr 203.0.113.1 udp dport ${pa##*:} dnat to 192.0.2.2:51820
+		iifname "lan" ip daddr 203.0.113.1 udp dport ${pb##*:} dnat to 192.0.2.3:51820
+	}
+	chain post {
+		type nat hook postrouting priority srcnat;
+		oifname "lan" ct status dnat masquerade
+	}
+}
+NFT
+ns_kill_all "$(ns_name a)"
+ns_kill_all "$(ns_name b)"
+out=$(kh a probe wg0 "$pb") || fail "the router hairpins, yet a probe from A to B's public endpoint $pb got no answer: $out"
+echo "hairpin: A's probe to B's public endpoint $pb answered"
+for n in a b r; do kh "$n" peers flush >/dev/null; done
+ns a wg set wg0 peer "$(wg_pub b wg0)" remove
+ns b wg set wg0 peer "$(wg_pub a wg0)" remove
+nat_wg_link
+for n in a b; do
+	ns "$n" "$KHCTL" peers sync wg0 --watch -j >"$KH_TMP/$n.log" 2>&1 &
+	pid[$n]=$!
+done
+wait_for lan 60 || {
+	nat_show_syncs a b -- r
+	fail "with a router that hairpins: not direct over the LAN (A has B at $(nat_wg_endpoint a b), B has A at $(nat_wg_endpoint b a))"
+}
+echo "the router hairpins: still the LAN, A has B at $(nat_wg_endpoint a b)"
