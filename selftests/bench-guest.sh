@@ -212,6 +212,53 @@ bench_direct() {
 	ns_delete_all
 }
 
+# An uplink switch: A with two uplinks (nat_uplink2), A and B running
+# "peers sync --watch" with the default interval; each round moves A's
+# default route to the other uplink (the old link goes down) and times the
+# first ping through the new path (B has A at the new public endpoint).
+# The baseline is the interval, when the next round would come without
+# the network events.
+uplink_to() {
+	local up=$1 down=$2 gw=$3 metric=$4
+
+	ip -n "$(ns_name a)" link set "$up" up
+	ip -n "$(ns_name a)" route replace default via "$gw" dev "$up" metric "$metric"
+	ip -n "$(ns_name a)" link set "$down" down
+}
+
+bench_uplink() {
+	local r t0 ms=() want n pids=()
+
+	nat_mesh
+	nat_uplink2
+	for n in a b; do
+		ns "$n" "$KHCTL" peers sync wg0 --watch -j >"$KH_TMP/up-$n.log" 2>&1 &
+		pids+=($!)
+	done
+	wait_for "[ \"\$(nat_wg_endpoint b a)\" = 203.0.113.1:51820 ] && ns a ping -c 1 -W 1 198.51.100.131" 30 ||
+		fail "uplink: A and B not direct"
+	for r in $(seq "$ROUNDS"); do
+		t0=${EPOCHREALTIME/./}
+		if [ $((r % 2)) = 1 ]; then
+			uplink_to eth1 eth0 192.0.2.129 100
+			want=203.0.113.3:51820
+		else
+			uplink_to eth0 eth1 192.0.2.1 0
+			want=203.0.113.1:51820
+		fi
+		wait_for "[ \"\$(nat_wg_endpoint b a)\" = $want ] && ns a ping -c 1 -W 1 198.51.100.131" 60 ||
+			fail "uplink round $r: not direct through $want within 60 s"
+		ms+=($(( (${EPOCHREALTIME/./} - t0) / 1000 )))
+		log "uplink round $r: direct through $want after ${ms[-1]} ms"
+	done
+	kill "${pids[@]}" 2>/dev/null
+	wait "${pids[@]}" 2>/dev/null
+	row "Uplink switch to the first ping through the new path, ms (sync --watch following the network vs its next round)" \
+		"$(fmt "$(stats "${ms[@]}")")" "25000" \
+		"$(ratio "$(stats "${ms[@]}" | cut -d' ' -f1)" 25000)" "< 3000"
+	ns_delete_all
+}
+
 # The kernel's unreclaimable slab, kB, once it stops moving: a namespace
 # that an earlier benchmark deleted is torn down in the background, and
 # its frees would otherwise land inside a measurement (2000 records of a
@@ -398,15 +445,16 @@ bench_birthday_alone() {
 # for those after it; without it, it is loaded here (after WireGuard,
 # which brings the UDP tunnel modules it needs).
 modprobe wireguard && { loaded || insmod "$KMOD"; }
-for part in ${KH_BENCH:-tunnel reflect direct table nat}; do
+for part in ${KH_BENCH:-tunnel reflect direct uplink table nat}; do
 	case $part in
 	tunnel) bench_tunnel ;;
 	reflect) bench_reflect ;;
 	direct) bench_direct ;;
+	uplink) bench_uplink ;;
 	table) bench_table ;;
 	nat) bench_nat ;;
 	birthday) bench_birthday_alone ;;
-	*) fail "unknown benchmark '$part' (tunnel reflect direct table nat birthday)" ;;
+	*) fail "unknown benchmark '$part' (tunnel reflect direct uplink table nat birthday)" ;;
 	esac
 done
 

@@ -104,6 +104,24 @@ nat_home_rules() {
 	NFT
 }
 
+# nat_uplink2: a second uplink for A, eth1 behind NAT3 (203.0.113.3), a
+# home router too, with a default route of higher metric than eth0's
+# (IPv4 only): when eth0 goes down, A's packets leave through NAT3.
+nat_uplink2() {
+	nat_ns nat3
+	veth wan n3 nat3 wan
+	ip -n "$(ns_name wan)" route add 203.0.113.3/32 dev n3
+	ip -n "$(ns_name nat3)" addr add 203.0.113.3/32 dev wan
+	ip -n "$(ns_name nat3)" route add 198.51.100.126/32 dev wan
+	ip -n "$(ns_name nat3)" route add default via 198.51.100.126 dev wan
+	veth nat3 lan a eth1
+	ip -n "$(ns_name nat3)" addr add 192.0.2.129/26 dev lan
+	ip -n "$(ns_name a)" addr add 192.0.2.130/26 dev eth1
+	ip -n "$(ns_name a)" route add default via 192.0.2.129 metric 100
+	ns nat3 sysctl -qw net.ipv4.ip_forward=1
+	nat_home_rules nat3
+}
+
 nat_wg_r() {
 	wg_dev r wg0 51820 198.51.100.129/25
 }
