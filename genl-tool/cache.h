@@ -81,6 +81,11 @@ enum cache_verdict cache_decide(const struct cache_entry *e,
 				bool wg_ep_silent, int64_t handshake_ms,
 				int64_t now_ms);
 const char *cache_path_name(uint8_t path);
+/* cache_file.c */
+int cache_file_path(const char *dir, const char *ifname,
+		    const uint8_t key[KEY_LEN], const char *prefix,
+		    const char *suffix, char *buf, size_t size);
+int cache_read_file(const char *path, char **text, size_t *len);
 const char *cache_source_name(uint8_t source);
 
 #endif

@@ -5,11 +5,13 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "apply.h"
+#include "cache.h"
 #include "cmd.h"
 #include "device.h"
 #include "import.h"
@@ -93,10 +95,48 @@ static const char *path_of(const struct wg_device *dev,
 	return "direct";
 }
 
+/*
+ * DEV's cache (what peers sync kept on disk, in $KHCTL_STATE_DIR or
+ * /var/lib/khctl): for peers that have no record, whose endpoint
+ * WireGuard got from it.  Nothing if it cannot be read: sync says why.
+ */
+static void read_cache(const struct wg_device *dev, struct cache *c)
+{
+	const char *dir = getenv(CACHE_DIR_ENV);
+	char path[PATH_MAX], why[64], *text = NULL;
+	size_t len;
+
+	if (!dev || !dev->has_public_key ||
+	    cache_file_path(dir && *dir ? dir : CACHE_DEFAULT_DIR, dev->ifname,
+			    dev->public_key, "", "", path, sizeof(path)) ||
+	    cache_read_file(path, &text, &len))
+		return;
+	if (cache_parse(text, len, dev->public_key, c, why, sizeof(why)))
+		cache_free(c);
+	free(text);
+}
+
+/* Peer p has no record but the cache's endpoint: that entry, else NULL. */
+static const struct cache_entry *cached(const struct kh_records *recs,
+					const struct cache *c,
+					const struct wg_peer *p)
+{
+	const struct cache_entry *e = cache_find(c, p->public_key);
+	size_t i;
+
+	if (!e || !sockaddr_same(&e->endpoint, &p->endpoint))
+		return NULL;
+	for (i = 0; i < recs->n; i++)
+		if (!memcmp(recs->v[i].key, p->public_key, KH_KEY_LEN))
+			return NULL;
+	return e;
+}
+
 /* The JSON array of list -j and export: one object per line. */
 static void print_records_json(const struct kh_records *recs,
 			       const struct wg_device *dev,
-			       const struct kh_bdays *bd)
+			       const struct kh_bdays *bd,
+			       const struct cache *c)
 {
 	const struct wg_peer *peer = NULL;
 	char key[KEY_B64_LEN + 1];
@@ -128,12 +168,27 @@ static void print_records_json(const struct kh_records *recs,
 		}
 		putchar('}');
 	}
+	for (i = 0; dev && i < dev->n_peers; i++) {
+		const struct wg_peer *p = &dev->peers[i];
+
+		if (!cached(recs, c, p))
+			continue;
+		key_to_base64(key, p->public_key);
+		printf("%s{\"public_key\":\"%s\",\"endpoint\":", first ? "\n" : ",\n",
+		       key);
+		first = false;
+		print_endpoint_json(&p->endpoint);
+		fputs(",\"source\":\"cached\",\"candidates\":[],\"wg_endpoint\":",
+		      stdout);
+		print_endpoint_json(&p->endpoint);
+		fputs(",\"path\":\"cached\",\"relay\":null}", stdout);
+	}
 	puts("\n]");
 }
 
 static void print_records(const struct kh_records *recs,
 			  const struct wg_device *dev,
-			  const struct kh_bdays *bd)
+			  const struct kh_bdays *bd, const struct cache *c)
 {
 	const struct wg_peer *peer = NULL;
 	char ep[ENDPOINT_STRLEN], key[KEY_B64_LEN + 1];
@@ -160,6 +215,16 @@ static void print_records(const struct kh_records *recs,
 		}
 		putchar('\n');
 	}
+	for (i = 0; dev && i < dev->n_peers; i++) {
+		const struct wg_peer *p = &dev->peers[i];
+
+		if (!cached(recs, c, p))
+			continue;
+		key_to_base64(key, p->public_key);
+		format_endpoint(&p->endpoint, ep, sizeof(ep));
+		printf("%s  %s  cached (no record)  wg endpoint %s  path cached\n",
+		       key, ep, ep);
+	}
 }
 
 /* list [DEV] and export DEV */
@@ -168,6 +233,7 @@ static int list(const char *name, bool json)
 	struct kh_records recs = { 0 };
 	struct wg_device *dev = NULL;
 	struct kh_bdays bd = { 0 };
+	struct cache c = { 0 };
 	struct khnl nl;
 	int code = 1, ret;
 
@@ -183,12 +249,14 @@ static int list(const char *name, bool json)
 		khnl_perror(&nl, ret, "reading the birthday sessions");
 		goto out;
 	}
+	read_cache(dev, &c);
 	if (json)
-		print_records_json(&recs, dev, &bd);
+		print_records_json(&recs, dev, &bd, &c);
 	else
-		print_records(&recs, dev, &bd);
+		print_records(&recs, dev, &bd, &c);
 	code = fflush(stdout) ? 1 : 0;
 out:
+	cache_free(&c);
 	kh_bdays_free(&bd);
 	kh_records_free(&recs);
 	wg_device_free(dev);

@@ -17,60 +17,14 @@
 #include "sync.h"
 #include "util.h"
 
-/*
- * DEV.KEY.json, KEY the first 8 bytes of the device's public key in hex:
- * two hosts that share a state directory (network namespaces of one
- * machine, each with its wg0) keep their files apart, and a device made
- * again from its configuration (the same key) finds its own.
- */
+/* The device's cache file (cache_file_path()), with @prefix and @suffix. */
 static int file_path(const struct sync *s, char *buf, size_t size,
 		     const char *prefix, const char *suffix)
 {
-	const uint8_t *k = s->cache.key;
-	int n;
-
 	if (!s->cache.has_key)
 		return -ENOKEY;
-	n = snprintf(buf, size,
-		     "%s/%s%s.%02x%02x%02x%02x%02x%02x%02x%02x.json%s",
-		     s->state_dir, prefix, s->name, k[0], k[1], k[2], k[3], k[4],
-		     k[5], k[6], k[7], suffix);
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
-}
-
-/* The whole of fd, at most CACHE_MAX_BYTES: into *text (free it). */
-static int read_all(int fd, char **text, size_t *len)
-{
-	struct stat st;
-	size_t n = 0;
-	ssize_t r;
-	char *buf;
-
-	if (fstat(fd, &st))
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL;
-	if (st.st_size > CACHE_MAX_BYTES)
-		return -EFBIG;
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		return -ENOMEM;
-	/* one byte more than it should have: a file that grew is seen */
-	while (n <= (size_t)st.st_size) {
-		r = read(fd, buf + n, (size_t)st.st_size + 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			free(buf);
-			return -errno;
-		}
-		if (!r)
-			break;
-		n += (size_t)r;
-	}
-	*text = buf;
-	*len = n;
-	return 0;
+	return cache_file_path(s->state_dir, s->name, s->cache.key, prefix,
+			       suffix, buf, size);
 }
 
 /*
@@ -84,7 +38,7 @@ static void load_cache(struct sync *s)
 	struct cache c = { 0 };
 	char *text = NULL;
 	size_t len = 0;
-	int fd, ret;
+	int ret;
 
 	if (s->cache_read || !s->state_dir || !s->dev ||
 	    !s->dev->has_public_key)
@@ -93,12 +47,9 @@ static void load_cache(struct sync *s)
 	cache_own(&s->cache, s->dev->public_key);
 	if (file_path(s, path, sizeof(path), "", ""))
 		return;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 && errno == ENOENT)
+	ret = cache_read_file(path, &text, &len);
+	if (ret == -ENOENT)
 		return;
-	ret = fd < 0 ? -errno : read_all(fd, &text, &len);
-	if (fd >= 0)
-		close(fd);
 	if (ret) {
 		kh_err("%s: ignoring the cache %s: %s", s->name, path,
 		       ret == -EFBIG ? "too large to be khctl's" :

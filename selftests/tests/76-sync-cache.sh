@@ -180,6 +180,11 @@ echo "after the reboot, no reflector: handshake $(( (t1 - t0) / 1000 )) ms, ping
 # 3. A corrupt cache on A, another key's on B: said, ignored, sync goes on.
 stop_sync a
 stop_sync b
+# Without a record, "peers list" says where WireGuard's endpoint came from.
+kh a peers flush >/dev/null
+KHCTL_STATE_DIR=$KH_TMP/state kh a peers list wg0 -j | jq -e --arg k "$b_pub" \
+	'.[] | select(.public_key == $k) | .path == "cached" and .source == "cached"' \
+	>/dev/null || fail "A's peers list, no record of B: not shown as cached: $(KHCTL_STATE_DIR=$KH_TMP/state kh a peers list wg0 -j)"
 good=$(cat "$(cfile a)")
 head -c 60 <<<"$good" >"$(cfile a)"
 cp "$(cfile a)" "$KH_TMP/a-cut.json"
