@@ -41,7 +41,7 @@ pid[pb]=$!
 
 ns nat2 nft -f - <<-NFT
 table inet block {
-	chain fwd {
+	chain blk {
 		type filter hook forward priority -10;
 		ip saddr 203.0.113.1 drop
 		ip daddr 203.0.113.1 drop
