@@ -14,6 +14,7 @@
 #include "cache.h"
 #include "cmd.h"
 #include "device.h"
+#include "hops.h"
 #include "import.h"
 #include "kh.h"
 #include "show.h"
@@ -76,11 +77,13 @@ static const char *path_of(const struct wg_device *dev,
 		return "birthday";
 	/*
 	 * One of the peer's own addresses, other than what a reflector saw
-	 * (a peer without NAT is seen at its own): its LAN.
+	 * (a peer without NAT is seen at its own), or a private one where
+	 * its own probe came from: its LAN.
 	 */
 	if (kh_record_is_cand(rec, &peer->endpoint) &&
-	    (rec->source == KH_SOURCE_OBSERVED ||
-	     !sockaddr_same(&peer->endpoint, &rec->endpoint)))
+	    (!sockaddr_same(&peer->endpoint, &rec->endpoint) ||
+	     (rec->source == KH_SOURCE_OBSERVED &&
+	      addr_is_private(&peer->endpoint))))
 		return "lan";
 	if (sockaddr_same(&peer->endpoint, &rec->endpoint))
 		return "direct";

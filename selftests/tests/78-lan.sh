@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Two peers on one LAN.  A (192.0.2.2) and B (192.0.2.3) on one bridge
+# Two peers on one LAN.  A (192.168.1.2) and B (192.168.1.3) on one bridge
 # behind one home router NAT1 (203.0.113.1), which does not hairpin: a
 # packet from the LAN to its public address goes nowhere.  R on the WAN.
 # Both run "khctl peers sync wg0 --watch" with no option.  R sees both at
@@ -31,11 +31,11 @@ veth nat1 pa a eth0
 veth nat1 pb b eth0
 ip -n "$(ns_name nat1)" link set pa master lan
 ip -n "$(ns_name nat1)" link set pb master lan
-ip -n "$(ns_name nat1)" addr add 192.0.2.1/26 dev lan
-ip -n "$(ns_name a)" addr add 192.0.2.2/26 dev eth0
-ip -n "$(ns_name a)" route add default via 192.0.2.1
-ip -n "$(ns_name b)" addr add 192.0.2.3/26 dev eth0
-ip -n "$(ns_name b)" route add default via 192.0.2.1
+ip -n "$(ns_name nat1)" addr add 192.168.1.1/24 dev lan
+ip -n "$(ns_name a)" addr add 192.168.1.2/24 dev eth0
+ip -n "$(ns_name a)" route add default via 192.168.1.1
+ip -n "$(ns_name b)" addr add 192.168.1.3/24 dev eth0
+ip -n "$(ns_name b)" route add default via 192.168.1.1
 ns nat1 sysctl -qw net.ipv4.ip_forward=1
 nat_home_rules nat1
 nat_mesh_wg
@@ -49,8 +49,8 @@ for n in a b; do
 done
 
 lan() {
-	[ "$(nat_wg_endpoint a b)" = 192.0.2.3:51820 ] &&
-		[ "$(nat_wg_endpoint b a)" = 192.0.2.2:51820 ] &&
+	[ "$(nat_wg_endpoint a b)" = 192.168.1.3:51820 ] &&
+		[ "$(nat_wg_endpoint b a)" = 192.168.1.2:51820 ] &&
 		ns a ping -c 1 -W 1 198.51.100.131 >/dev/null
 }
 t0=$EPOCHSECONDS
@@ -66,14 +66,14 @@ relayed=$(kh r status -j | jq '.counters.relay_packets')
 [ "$relayed" = 0 ] || fail "R relayed $relayed packets between peers on one LAN"
 recs=$(kh r peers list -j)
 jq -e --arg k "$(wg_pub a wg0)" \
-	'.[] | select(.public_key == $k) | .candidates == ["192.0.2.2:51820"]' \
+	'.[] | select(.public_key == $k) | .candidates == ["192.168.1.2:51820"]' \
 	<<<"$recs" >/dev/null ||
-	fail "R's record of A: expected the candidate 192.0.2.2:51820 alone (not the tunnel's 198.51.100.130), got: $(jq -c . <<<"$recs")"
+	fail "R's record of A: expected the candidate 192.168.1.2:51820 alone (not the tunnel's 198.51.100.130), got: $(jq -c . <<<"$recs")"
 jq -e --arg k "$(wg_pub b wg0)" \
 	'.[] | select(.public_key == $k) | .endpoint | startswith("203.0.113.1:")' \
 	<<<"$recs" >/dev/null || fail "R's record of B is not NAT1's public address: $recs"
 kh a peers list wg0 -j | jq -e --arg k "$(wg_pub b wg0)" \
-	'.[] | select(.public_key == $k) | .path == "lan" and .wg_endpoint == "192.0.2.3:51820"' \
+	'.[] | select(.public_key == $k) | .path == "lan" and .wg_endpoint == "192.168.1.3:51820"' \
 	>/dev/null || fail "A's peers list does not say B's path is lan: $(kh a peers list wg0 -j)"
 grep -q '"path":"lan"' "$KH_TMP/a.log" "$KH_TMP/b.log" ||
 	fail "neither sync reported a change to the LAN path"
@@ -86,8 +86,8 @@ ns nat1 nft -f - <<-NFT
 table ip hairpin {
 	chain pre {
 		type nat hook prerouting priority dstnat;
-		iifname "lan" ip daddr 203.0.113.1 udp dport ${pa##*:} dnat to 192.0.2.2:51820
-		iifname "lan" ip daddr 203.0.113.1 udp dport ${pb##*:} dnat to 192.0.2.3:51820
+		iifname "lan" ip daddr 203.0.113.1 udp dport ${pa##*:} dnat to 192.168.1.2:51820
+		iifname "lan" ip daddr 203.0.113.1 udp dport ${pb##*:} dnat to 192.168.1.3:51820
 	}
 	chain post {
 		type nat hook postrouting priority srcnat;
