@@ -58,10 +58,26 @@ bool live_backing_off(struct sync *s, const uint8_t *key)
 }
 
 /*
- * @p as WireGuard has it now: true when its direct path has been stalled
- * for LIVE_STALL_MS (and the stall begins again from now).
+ * Is @p relayed: its endpoint another peer's of @dev (a reflector's)?  Not
+ * reflector_at(): every peer with an endpoint is asked as a reflector.
  */
-static bool stalled(struct sync *s, const struct wg_peer *p, int64_t now)
+static bool relayed_in(const struct wg_device *dev, const struct wg_peer *p)
+{
+	size_t i;
+
+	for (i = 0; i < dev->n_peers; i++)
+		if (&dev->peers[i] != p &&
+		    sockaddr_same(&dev->peers[i].endpoint, &p->endpoint))
+			return true;
+	return false;
+}
+
+/*
+ * @p of @dev as WireGuard has it now: true when its direct path has been
+ * stalled for LIVE_STALL_MS (and the stall begins again from now).
+ */
+static bool stalled(struct sync *s, const struct wg_device *dev,
+		    const struct wg_peer *p, int64_t now)
 {
 	struct live *l = live_of(s, p->public_key);
 	bool moved;
@@ -70,7 +86,7 @@ static bool stalled(struct sync *s, const struct wg_peer *p, int64_t now)
 		return false;
 	moved = p->rx_bytes != l->rx || p->last_handshake_ms != l->hs;
 	if (moved || !p->last_handshake_ms || !p->endpoint.ss_family ||
-	    reflector_at(s, &p->endpoint) >= 0)
+	    relayed_in(dev, p))
 		l->stalled_ms = 0;
 	else if (p->tx_bytes != l->tx && !l->stalled_ms)
 		l->stalled_ms = now;
@@ -97,7 +113,7 @@ void live_poll(struct sync *s)
 	for (i = 0; i < dev->n_peers; i++) {
 		struct kh_record *v;
 
-		if (!stalled(s, &dev->peers[i], now))
+		if (!stalled(s, dev, &dev->peers[i], now))
 			continue;
 		v = grow(keys, n, &cap, sizeof(*v));
 		if (!v)
@@ -126,7 +142,7 @@ void live_poll(struct sync *s)
 			const struct wg_peer *p = wg_find_peer(dev, keys[i].key);
 			struct live *l = live_of(s, keys[i].key);
 
-			if (p && l && reflector_at(s, &p->endpoint) >= 0)
+			if (p && l && relayed_in(dev, p))
 				l->backoff_until_ms = realtime_ms() +
 						      LIVE_BACKOFF_MS;
 		}
