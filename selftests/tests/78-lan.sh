@@ -97,6 +97,10 @@ table ip hairpin {
 NFT
 ns_kill_all "$(ns_name a)"
 ns_kill_all "$(ns_name b)"
+# what the LAN sent to the public address before is tracked as the
+# router's own: gone, so that the forwards apply (the mappings toward R,
+# and so the public ports, stay)
+ns nat1 conntrack -D -d 203.0.113.1 >/dev/null 2>&1 || true
 out=$(kh a probe wg0 "$pb") || fail "the router hairpins, yet a probe from A to B's public endpoint $pb got no answer: $out"
 echo "hairpin: A's probe to B's public endpoint $pb answered"
 for n in a b r; do kh "$n" peers flush >/dev/null; done
