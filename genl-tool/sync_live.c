@@ -85,6 +85,12 @@ static bool stalled(struct sync *s, const struct wg_device *dev,
 	if (!l)
 		return false;
 	moved = p->rx_bytes != l->rx || p->last_handshake_ms != l->hs;
+	/*
+	 * Relayed while it stalled: the peer's side went first, and its
+	 * relayed packets moved WireGuard here.  The back-off holds too.
+	 */
+	if (l->stalled_ms && relayed_in(dev, p))
+		l->backoff_until_ms = now + LIVE_BACKOFF_MS;
 	if (moved || !p->last_handshake_ms || !p->endpoint.ss_family ||
 	    relayed_in(dev, p))
 		l->stalled_ms = 0;
