@@ -56,6 +56,7 @@ static int sync_round(struct sync *s)
 	ret = apply_all(s);
 	if (check_paths(s, NULL, 0, true))
 		ret = ROUND_FAILED;
+	find_ttl_ahead(s);
 	keep_cache(s);
 	print_report(s);
 	if (fflush(stdout) || ret)

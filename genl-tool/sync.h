@@ -171,6 +171,7 @@ void tell_nat(struct sync *s);
 int add_change(struct sync *s, const struct change *ch);
 int note_held(struct sync *s, const struct change *ch);
 void note_seen(struct sync *s);
+void find_ttl_ahead(struct sync *s);
 uint8_t hold_ttl(struct sync *s, int family);
 uint8_t start_ttl_for(struct sync *s, const struct wg_peer *p,
 		      const struct kh_record *rec, int64_t now);

@@ -106,8 +106,7 @@ static int family_slot(int family)
 /*
  * After a round: per family, the first reflector that answered and what
  * it saw of us.  What it saw moved (another network, another NAT): the
- * start TTL is found again, at once (a few hundred ms at most, once per
- * network): a push that makes us hold must find it ready.
+ * start TTL is found again (hold_ttl(), or find_ttl_ahead()).
  */
 void note_seen(struct sync *s)
 {
@@ -128,10 +127,21 @@ void note_seen(struct sync *s)
 		s->found[f].refl = r->addr;
 		s->found[f].seen = r->seen_as;
 		s->found[f].ttl = 0;
-		/* now, not when a push comes: a hold must not wait */
-		if (!s->start_ttl_given && s->start_ttl)
-			hold_ttl(s, r->addr.ss_family);
 	}
+}
+
+/*
+ * --watch, after a round: find the start TTL now if it is not known, so
+ * that a push that makes us hold finds it ready.  Not before applying: a
+ * side that sends first (the other holds, for 2 s at most) must not wait
+ * for it.
+ */
+void find_ttl_ahead(struct sync *s)
+{
+	if (!s->watch || s->start_ttl_given || !s->start_ttl)
+		return;
+	hold_ttl(s, AF_INET);
+	hold_ttl(s, AF_INET6);
 }
 
 /*
