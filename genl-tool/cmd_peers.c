@@ -230,8 +230,8 @@ static void print_records(const struct kh_records *recs,
 	}
 }
 
-/* list [DEV] and export DEV */
-static int list(const char *name, bool json)
+/* list [DEV] and export DEV (records only: cached peers are not) */
+static int list(const char *name, bool json, bool export)
 {
 	struct kh_records recs = { 0 };
 	struct wg_device *dev = NULL;
@@ -252,7 +252,8 @@ static int list(const char *name, bool json)
 		khnl_perror(&nl, ret, "reading the birthday sessions");
 		goto out;
 	}
-	read_cache(dev, &c);
+	if (!export)
+		read_cache(dev, &c);
 	if (json)
 		print_records_json(&recs, dev, &bd, &c);
 	else
@@ -277,7 +278,7 @@ static int run_list(const struct cmd *cmd, int argc, char **argv)
 		return ret;
 	if (argc - optind > 1)
 		return cmd_usage_error(cmd, "too many arguments");
-	return list(optind < argc ? argv[optind] : NULL, json);
+	return list(optind < argc ? argv[optind] : NULL, json, false);
 }
 
 static int run_export(const struct cmd *cmd, int argc, char **argv)
@@ -291,7 +292,7 @@ static int run_export(const struct cmd *cmd, int argc, char **argv)
 	if (argc - optind != 1)
 		return cmd_usage_error(cmd, argc - optind < 1 ?
 				       "missing argument" : "too many arguments");
-	return list(argv[optind], true);
+	return list(argv[optind], true, true);
 }
 
 static void print_show(const struct kh_record *rec, const struct wg_device *dev,
