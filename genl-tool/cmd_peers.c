@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * khctl peers show|push|pull|import|delete|flush: the peer endpoint records,
- * and moving endpoints between them and WireGuard.  sync is in cmd_sync.c.
+ * khctl peers show|push|pull|import|delete|flush: the peer endpoint
+ * records, and moving endpoints between them and WireGuard.  list and
+ * export are in peers_list.c, sync in cmd_sync.c.
  */
 #include <errno.h>
 #include <getopt.h>
