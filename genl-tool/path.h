@@ -24,8 +24,13 @@
 #define PATH_PROBES		12
 /* Where a path is probed: its record's endpoint, then the candidates. */
 #define PATH_TARGETS		(1 + KH_MAX_CANDS)
-/* A candidate that answered but carried no handshake: left out so long. */
+/*
+ * An endpoint that answered but carried no handshake is left out so long:
+ * a candidate (likely someone else's address), the record's endpoint (a
+ * firewall that passes probes only; tried again after the back-off).
+ */
 #define PATH_BAD_CAND_MS	600000
+#define PATH_BAD_DIRECT_MS	60000
 /*
  * After a first answer that is not from the peer's LAN, the probing waits
  * this long for a better one (an answer over a router that hairpins may

@@ -42,12 +42,14 @@ static bool is_ours(const struct sockaddr_storage *a)
 }
 
 /*
- * A candidate of @key's that answered a probe but over which WireGuard did
- * not shake hands (an address of the peer's LAN that is someone else's
- * here, say): left out of its checks for PATH_BAD_CAND_MS.
+ * An endpoint of @key's that answered a probe (or from which its probe
+ * came) but over which WireGuard did not shake hands: a firewall that
+ * passes probes only, or a candidate of the peer's LAN that is someone
+ * else's here.  Left out of its checks for @ms: the peer stays relayed
+ * meanwhile instead of going back and forth.
  */
-void cand_failed(struct sync *s, const uint8_t *key,
-		 const struct sockaddr_storage *ep)
+void path_failed(struct sync *s, const uint8_t *key,
+		 const struct sockaddr_storage *ep, int64_t ms)
 {
 	struct bad_cand *v;
 
@@ -57,12 +59,12 @@ void cand_failed(struct sync *s, const uint8_t *key,
 	s->bad = v;
 	memcpy(v[s->n_bad].key, key, KH_KEY_LEN);
 	v[s->n_bad].ep = *ep;
-	v[s->n_bad].until_ms = realtime_ms() + PATH_BAD_CAND_MS;
+	v[s->n_bad].until_ms = realtime_ms() + ms;
 	s->n_bad++;
 }
 
-static bool cand_is_bad(struct sync *s, const uint8_t *key,
-			const struct sockaddr_storage *ep)
+bool path_bad(struct sync *s, const uint8_t *key,
+	      const struct sockaddr_storage *ep)
 {
 	int64_t now = realtime_ms();
 	size_t i;
@@ -95,7 +97,7 @@ static void pick_targets(struct sync *s, struct path *pa, const uint8_t *key)
 		kh_record_cand(&pa->rec, i, &c);
 		if (sockaddr_same(&c, &pa->rec.endpoint) ||
 		    !endpoint_is_unicast(&c) || is_ours(&c) ||
-		    cand_is_bad(s, key, &c))
+		    path_bad(s, key, &c))
 			continue;
 		pa->target[pa->n_targets++] = c;
 	}
@@ -122,8 +124,12 @@ static bool wants_check(struct sync *s, size_t i, int64_t now,
 	if (b && b->mode == KH_BDAY_PROBE)
 		pa->rec.endpoint = p->endpoint;
 	if (relayed(s, p, &pa->rec)) {
-		/* it left a dead direct path: not back before the back-off */
-		if (live_backing_off(s, p->public_key))
+		/*
+		 * It left a dead direct path, or its record's endpoint let
+		 * no handshake through: not back before the back-off.
+		 */
+		if (live_backing_off(s, p->public_key) ||
+		    path_bad(s, p->public_key, &pa->rec.endpoint))
 			return false;
 	} else {
 		if (!s->force_check &&

@@ -213,10 +213,10 @@ size_t confirm_paths(struct sync *s)
 		key_to_base64(key, s->dev->peers[pa->peer].public_key);
 		kh_err("%s: %s: no WireGuard handshake over the direct path within %u ms",
 		       s->name, key, APPLY_CONFIRM_MS);
-		/* never that candidate again soon: no loop through it */
-		if (pa->best > 0)
-			cand_failed(s, s->dev->peers[pa->peer].public_key,
-				    &pa->target[pa->best]);
+		/* not that endpoint again soon: no loop through it */
+		path_failed(s, s->dev->peers[pa->peer].public_key, &pa->direct,
+			    pa->best > 0 ? PATH_BAD_CAND_MS :
+					   PATH_BAD_DIRECT_MS);
 		n_relay += to_relay(s, pa);
 	}
 	return n_relay;

@@ -20,7 +20,8 @@ static void heard(struct sync *s, const struct kh_record *rec)
 	size_t i;
 
 	if (rec->source != KH_SOURCE_OBSERVED ||
-	    (rec->event != KH_EVENT_ADDED && rec->event != KH_EVENT_CHANGED))
+	    (rec->event != KH_EVENT_ADDED && rec->event != KH_EVENT_CHANGED) ||
+	    path_bad(s, rec->key, &rec->endpoint))
 		return;
 	for (i = 0; i < s->n_paths; i++) {
 		if (memcmp(s->paths[i].rec.key, rec->key, KH_KEY_LEN))

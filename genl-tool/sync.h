@@ -113,7 +113,7 @@ struct sync {
 	uint64_t live_next_us;
 	bool force_check;		/* check live sessions' paths too */
 
-	/* candidates that answered and failed: path_check.c */
+	/* endpoints that answered and carried no handshake: path_check.c */
 	struct bad_cand {
 		uint8_t key[KH_KEY_LEN];
 		struct sockaddr_storage ep;
@@ -208,8 +208,10 @@ bool live_backing_off(struct sync *s, const uint8_t *key);
 /* path_check.c: the path check, whose phases are the files below */
 int check_paths(struct sync *s, const struct kh_record *keys, size_t n_keys,
 		bool in_round);
-void cand_failed(struct sync *s, const uint8_t *key,
-		 const struct sockaddr_storage *ep);
+void path_failed(struct sync *s, const uint8_t *key,
+		 const struct sockaddr_storage *ep, int64_t ms);
+bool path_bad(struct sync *s, const uint8_t *key,
+	      const struct sockaddr_storage *ep);
 
 /* path_probe.c: probing the paths, and the events meanwhile */
 int probe_paths(struct sync *s);
