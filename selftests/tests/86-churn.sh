@@ -4,6 +4,7 @@
 # namespaces that come and go while watched, with keys and records: no
 # splat, no leak (guest.sh checks the kernel log, and rmmod at the end
 # would complain of records left in the slab cache).
+# kh-timeout: 240
 . "$(dirname "$0")/../lib.sh"
 
 wg_pair 1 2
