@@ -29,22 +29,7 @@
 #include <unistd.h>
 
 #include "hops.h"
-
-static bool same_addr(const struct sockaddr_storage *a,
-		      const struct sockaddr_storage *b)
-{
-	const struct sockaddr_in *a4 = (const void *)a, *b4 = (const void *)b;
-	const struct sockaddr_in6 *a6 = (const void *)a, *b6 = (const void *)b;
-
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return a4->sin_addr.s_addr == b4->sin_addr.s_addr;
-	if (a->ss_family == AF_INET6)
-		return !memcmp(&a6->sin6_addr, &b6->sin6_addr,
-			       sizeof(a6->sin6_addr));
-	return false;
-}
+#include "util.h"
 
 static bool v4_private(uint32_t a)
 {
@@ -95,7 +80,7 @@ static size_t walk(const struct sockaddr_storage *seen,
 			return i;
 		}
 		if (hops[i].reached ||
-		    !(same_addr(&hops[i].from, seen) ||
+		    !(sockaddr_same_addr(&hops[i].from, seen) ||
 		      addr_is_private(&hops[i].from)))
 			return i;
 	}
@@ -198,7 +183,8 @@ static void read_error(int fd, const struct sockaddr_storage *to,
 				memcpy(&h->from, off,
 				       sizeof(struct sockaddr_in6));
 			h->answered = true;
-			h->reached = !exceeded || same_addr(&h->from, to);
+			h->reached = !exceeded ||
+				     sockaddr_same_addr(&h->from, to);
 		}
 		m.msg_controllen = sizeof(ctl);
 	}

@@ -16,18 +16,6 @@ static uint16_t port_of(const struct sockaddr_storage *ss)
 	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
 }
 
-static bool same_addr(const struct sockaddr_storage *a,
-		      const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
-}
-
 /*
  * A mapping varies by destination when two reflectors at different
  * addresses, or one reflector's two ports, see different endpoints; it
@@ -57,7 +45,7 @@ void netcheck_analyze(const struct nc_answer *a, size_t n, uint16_t port,
 			f->port_filtered = NC_YES;
 		for (j = 0; j < i; j++)
 			if (a[j].seen.ss_family &&
-			    same_addr(&a[j].refl, &a[i].refl))
+			    sockaddr_same_addr(&a[j].refl, &a[i].refl))
 				new_addr = false;
 		f->reflectors += new_addr;
 		if (a[i].seen2.ss_family) {

@@ -19,8 +19,7 @@
 /* Is @a an address of this host's own?  A candidate there is our port. */
 static bool is_ours(const struct sockaddr_storage *a)
 {
-	const struct sockaddr_in *a4 = (const void *)a;
-	const struct sockaddr_in6 *a6 = (const void *)a;
+	struct sockaddr_storage ss;
 	struct ifaddrs *all, *i;
 	bool ours = false;
 
@@ -29,13 +28,10 @@ static bool is_ours(const struct sockaddr_storage *a)
 	for (i = all; i && !ours; i = i->ifa_next) {
 		if (!i->ifa_addr || i->ifa_addr->sa_family != a->ss_family)
 			continue;
-		if (a->ss_family == AF_INET)
-			ours = ((const struct sockaddr_in *)(void *)i->ifa_addr)->
-				sin_addr.s_addr == a4->sin_addr.s_addr;
-		else
-			ours = !memcmp(&((const struct sockaddr_in6 *)(void *)
-					 i->ifa_addr)->sin6_addr,
-				       &a6->sin6_addr, sizeof(a6->sin6_addr));
+		memset(&ss, 0, sizeof(ss));
+		memcpy(&ss, i->ifa_addr, a->ss_family == AF_INET ?
+		       sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+		ours = sockaddr_same_addr(&ss, a);
 	}
 	freeifaddrs(all);
 	return ours;

@@ -386,6 +386,25 @@ int sockaddr_cmp(const struct sockaddr_storage *a,
 			      sizeof(a6->sin6_port));
 }
 
+/* The same address, whatever the ports (and IPv6 scopes). */
+bool sockaddr_same_addr(const struct sockaddr_storage *a,
+			const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)a)->
+			sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)(const void *)b)->
+			sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return !memcmp(&((const struct sockaddr_in6 *)(const void *)a)->
+				sin6_addr,
+			       &((const struct sockaddr_in6 *)(const void *)b)->
+				sin6_addr, sizeof(struct in6_addr));
+	return false;
+}
+
 /*
  * What the module takes as an endpoint: a unicast address and a port.
  * Checked before sending, so that a bad import changes nothing.

@@ -32,6 +32,8 @@ int sockaddr_cmp(const struct sockaddr_storage *a,
 		 const struct sockaddr_storage *b);
 bool sockaddr_same(const struct sockaddr_storage *a,
 		   const struct sockaddr_storage *b);
+bool sockaddr_same_addr(const struct sockaddr_storage *a,
+			const struct sockaddr_storage *b);
 bool endpoint_is_unicast(const struct sockaddr_storage *ss);
 
 void base64_encode(char *dst, const uint8_t *src, size_t len);

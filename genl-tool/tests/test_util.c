@@ -336,6 +336,13 @@ static void test_same_unicast(struct tap *t)
 	tap_ok(t, sockaddr_same(&a, &b), "same: equal IPv4");
 	parse_endpoint("192.0.2.1:51821", &b, &len, NULL);
 	tap_ok(t, !sockaddr_same(&a, &b), "same: other port");
+	tap_ok(t, sockaddr_same_addr(&a, &b), "same address: other port");
+	parse_endpoint("192.0.2.2:51820", &b, &len, NULL);
+	tap_ok(t, !sockaddr_same_addr(&a, &b), "same address: other address");
+	parse_endpoint("[2001:db8::1]:1", &a, &len, NULL);
+	parse_endpoint("[2001:db8::1]:2", &b, &len, NULL);
+	tap_ok(t, sockaddr_same_addr(&a, &b), "same address: IPv6, other port");
+	parse_endpoint("192.0.2.1:51820", &a, &len, NULL);
 	parse_endpoint("[::ffff:192.0.2.1]:51820", &b, &len, NULL);
 	tap_ok(t, !sockaddr_same(&a, &b), "same: families differ");
 	memset(&b, 0, sizeof(b));
