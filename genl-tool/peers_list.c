@@ -60,7 +60,6 @@ static const char *path_of(const struct wg_device *dev,
 			   const struct wg_peer **relay)
 {
 	const struct kh_bday *b;
-	size_t i;
 
 	*relay = NULL;
 	if (!peer->endpoint.ss_family)
@@ -83,15 +82,8 @@ static const char *path_of(const struct wg_device *dev,
 		return "lan";
 	if (sockaddr_same(&peer->endpoint, &rec->endpoint))
 		return "direct";
-	for (i = 0; i < dev->n_peers; i++) {
-		const struct wg_peer *p = &dev->peers[i];
-
-		if (p != peer && sockaddr_same(&p->endpoint, &peer->endpoint)) {
-			*relay = p;
-			return "relayed";
-		}
-	}
-	return "direct";
+	*relay = wg_relaying_peer(dev, peer);
+	return *relay ? "relayed" : "direct";
 }
 
 /*

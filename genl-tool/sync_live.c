@@ -58,21 +58,6 @@ bool live_backing_off(struct sync *s, const uint8_t *key)
 }
 
 /*
- * Is @p relayed: its endpoint another peer's of @dev (a reflector's)?  Not
- * reflector_at(): every peer with an endpoint is asked as a reflector.
- */
-static bool relayed_in(const struct wg_device *dev, const struct wg_peer *p)
-{
-	size_t i;
-
-	for (i = 0; i < dev->n_peers; i++)
-		if (&dev->peers[i] != p &&
-		    sockaddr_same(&dev->peers[i].endpoint, &p->endpoint))
-			return true;
-	return false;
-}
-
-/*
  * @p of @dev as WireGuard has it now: true when its direct path has been
  * stalled for LIVE_STALL_MS (and the stall begins again from now).
  */
@@ -89,10 +74,10 @@ static bool stalled(struct sync *s, const struct wg_device *dev,
 	 * Relayed while it stalled: the peer's side went first, and its
 	 * relayed packets moved WireGuard here.  The back-off holds too.
 	 */
-	if (l->stalled_ms && relayed_in(dev, p))
+	if (l->stalled_ms && wg_relaying_peer(dev, p))
 		l->backoff_until_ms = now + LIVE_BACKOFF_MS;
 	if (moved || !p->last_handshake_ms || !p->endpoint.ss_family ||
-	    relayed_in(dev, p))
+	    wg_relaying_peer(dev, p))
 		l->stalled_ms = 0;
 	else if (p->tx_bytes != l->tx && !l->stalled_ms)
 		l->stalled_ms = now;
@@ -148,7 +133,7 @@ void live_poll(struct sync *s)
 			const struct wg_peer *p = wg_find_peer(dev, keys[i].key);
 			struct live *l = live_of(s, keys[i].key);
 
-			if (p && l && relayed_in(dev, p))
+			if (p && l && wg_relaying_peer(dev, p))
 				l->backoff_until_ms = realtime_ms() +
 						      LIVE_BACKOFF_MS;
 		}

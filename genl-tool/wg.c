@@ -291,6 +291,22 @@ struct wg_peer *wg_find_peer(const struct wg_device *dev, const void *key)
 		       cmp_peer);
 }
 
+/*
+ * Another peer of @dev at @p's endpoint, or NULL: @p is relayed through it
+ * (peers sync points a relayed peer at its reflector).
+ */
+const struct wg_peer *wg_relaying_peer(const struct wg_device *dev,
+				       const struct wg_peer *p)
+{
+	size_t i;
+
+	for (i = 0; i < dev->n_peers; i++)
+		if (&dev->peers[i] != p &&
+		    sockaddr_same(&dev->peers[i].endpoint, &p->endpoint))
+			return &dev->peers[i];
+	return NULL;
+}
+
 struct nl_msg *wg_set_endpoint_msg(int family, uint32_t ifindex,
 				   const void *key,
 				   const struct sockaddr_storage *endpoint)

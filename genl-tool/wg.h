@@ -59,6 +59,8 @@ void wg_device_free(struct wg_device *dev);
 void wg_perror(const struct khnl *nl, int err, const char *dev);
 void wg_sort_peers(struct wg_device *dev);
 struct wg_peer *wg_find_peer(const struct wg_device *dev, const void *key);
+const struct wg_peer *wg_relaying_peer(const struct wg_device *dev,
+				       const struct wg_peer *p);
 int wg_set_endpoint(struct khnl *nl, uint32_t ifindex, const void *key,
 		    const struct sockaddr_storage *endpoint);
 int wg_restart_peer(struct khnl *nl, uint32_t ifindex,
