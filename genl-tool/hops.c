@@ -192,29 +192,23 @@ static void read_error(int fd, const struct sockaddr_storage *to,
 
 int hops_trace(const struct sockaddr_storage *to,
 	       const struct sockaddr_storage *seen, uint32_t fwmark,
-	       struct sockaddr_storage *local, struct hop *hops, size_t n,
-	       int wait_ms)
+	       struct hop *hops, size_t n, int wait_ms)
 {
 	struct pollfd pfd[HOPS_MAX];
 	int64_t end = mono_ms() + wait_ms, left;
-	socklen_t len = sizeof(*local);
 	size_t i, sent = 0;
 	int ret = 0;
 
 	if (n > HOPS_MAX)
 		n = HOPS_MAX;
 	memset(hops, 0, n * sizeof(*hops));
-	memset(local, 0, sizeof(*local));
 	for (i = 0; i < n; i++) {
 		pfd[i].fd = probe_socket(to, fwmark, (int)i + 1);
 		pfd[i].events = 0;	/* errors are always polled */
-		if (pfd[i].fd < 0) {
+		if (pfd[i].fd < 0)
 			ret = pfd[i].fd;
-			continue;
-		}
-		if (!sent++ &&
-		    getsockname(pfd[i].fd, (struct sockaddr *)local, &len))
-			memset(local, 0, sizeof(*local));
+		else
+			sent++;
 	}
 	while (sent && (left = end - mono_ms()) > 0) {
 		bool decided;
@@ -244,9 +238,8 @@ uint8_t hops_find(const struct sockaddr_storage *to,
 		  const struct sockaddr_storage *seen, uint32_t fwmark)
 {
 	struct hop hops[HOPS_MAX];
-	struct sockaddr_storage local;
 
-	if (hops_trace(to, seen, fwmark, &local, hops, HOPS_MAX, HOPS_WAIT_MS))
+	if (hops_trace(to, seen, fwmark, hops, HOPS_MAX, HOPS_WAIT_MS))
 		return 0;
 	return hops_start_ttl(seen, hops, HOPS_MAX);
 }

@@ -35,13 +35,12 @@ uint8_t hops_start_ttl(const struct sockaddr_storage *seen,
  * Sends one probe per TTL from 1 to @n toward @to (its address; the port
  * is HOPS_PORT), marked @fwmark as WireGuard's own packets are, and waits
  * up to @wait_ms for the answers, less once they tell (@seen: what the
- * reflector saw of us).  Our address toward @to into *@local.
+ * reflector saw of us).
  * 0, or -errno when no probe could be sent.
  */
 int hops_trace(const struct sockaddr_storage *to,
 	       const struct sockaddr_storage *seen, uint32_t fwmark,
-	       struct sockaddr_storage *local, struct hop *hops, size_t n,
-	       int wait_ms);
+	       struct hop *hops, size_t n, int wait_ms);
 
 /* Both: the start TTL toward @to, or 0 if nothing was found. */
 uint8_t hops_find(const struct sockaddr_storage *to,
