@@ -67,5 +67,10 @@ t2=$EPOCHSECONDS
 echo "unblocked: direct again $((t2 - t1)) s after the relay"
 [ $((t2 - t1)) -ge 50 ] ||
 	fail "direct again after $((t2 - t1)) s: the back-off (60 s) was not kept"
-n=$(grep -c '"path":"relayed"' "$KH_TMP/a.log")
-[ "$n" = 1 ] || fail "A switched to the relay $n times: $(grep '"path"' "$KH_TMP/a.log")"
+# Each side moves to the relay at most once (the side that goes second may
+# be moved by WireGuard itself, when the first side's relayed packets come),
+# and at least one side did it.
+na=$(grep -c '"path":"relayed"' "$KH_TMP/a.log" || true)
+nb=$(grep -c '"path":"relayed"' "$KH_TMP/b.log" || true)
+[ "$na" -le 1 ] && [ "$nb" -le 1 ] && [ $((na + nb)) -ge 1 ] ||
+	fail "switches to the relay: A $na, B $nb: $(grep -h '"path"' "$KH_TMP/a.log" "$KH_TMP/b.log")"
