@@ -15,6 +15,7 @@
 # the public endpoints work too: a probe from A to B's gets B's module's
 # answer); the peers start over, and the LAN is still preferred.
 # kh-timeout: 240
+# kh-parallel
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
 
@@ -116,3 +117,46 @@ wait_for lan 60 || {
 	fail "with a router that hairpins: not direct over the LAN (A has B at $(nat_wg_endpoint a b), B has A at $(nat_wg_endpoint b a))"
 }
 echo "the router hairpins: still the LAN, A has B at $(nat_wg_endpoint a b)"
+
+# IPv6 on the LAN too (ULA), and the bridge passes no IPv4 between A and B
+# any more (the router still does, hairpinned): the LAN's IPv6 candidates
+# are the path, ahead of the hairpinned public endpoints.
+ip -n "$(ns_name a)" addr add fd00:1::2/64 dev eth0 nodad
+ip -n "$(ns_name b)" addr add fd00:1::3/64 dev eth0 nodad
+ns nat1 nft -f - <<-NFT
+table bridge lan4 {
+	chain forward {
+		type filter hook forward priority filter;
+		ether type ip drop
+	}
+}
+NFT
+ns_kill_all "$(ns_name a)"
+ns_kill_all "$(ns_name b)"
+for n in a b r; do kh "$n" peers flush >/dev/null; done
+ns a wg set wg0 peer "$(wg_pub b wg0)" remove
+ns b wg set wg0 peer "$(wg_pub a wg0)" remove
+nat_wg_link
+for n in a b; do
+	ns "$n" "$KHCTL" peers sync wg0 --watch -j >"$KH_TMP/$n.log" 2>&1 &
+	pid[$n]=$!
+done
+lan6() {
+	[ "$(nat_wg_endpoint a b)" = '[fd00:1::3]:51820' ] &&
+		[ "$(nat_wg_endpoint b a)" = '[fd00:1::2]:51820' ] &&
+		ns a ping -c 1 -W 1 198.51.100.131 >/dev/null
+}
+wait_for lan6 60 || {
+	nat_show_syncs a b -- r
+	kh r peers list
+	fail "IPv4 blocked on the LAN: not direct over the LAN's IPv6 (A has B at $(nat_wg_endpoint a b), B has A at $(nat_wg_endpoint b a))"
+}
+recs=$(kh r peers list -j)
+jq -e --arg k "$(wg_pub a wg0)" \
+	'.[] | select(.public_key == $k) | .candidates | index("[fd00:1::2]:51820") != null' \
+	<<<"$recs" >/dev/null ||
+	fail "R's record of A lacks the candidate [fd00:1::2]:51820: $(jq -c . <<<"$recs")"
+kh a peers list wg0 -j | jq -e --arg k "$(wg_pub b wg0)" \
+	'.[] | select(.public_key == $k) | .path == "lan"' >/dev/null ||
+	fail "A's peers list does not say B's path is lan: $(kh a peers list wg0 -j)"
+echo "IPv4 blocked on the LAN: direct over its IPv6, A has B at $(nat_wg_endpoint a b)"
