@@ -10,7 +10,8 @@
 # everything.
 #
 # Environment (from run.sh): KH_REPO, KH_BUILD, KHCTL, KH_FILTER, KH_CORE
-# (a second glob every test must match too), KH_KEEP_GOING, KH_TEST_TIMEOUT.
+# (a second glob every test must match too), KH_KEEP_GOING, KH_TEST_TIMEOUT,
+# KH_GUEST_JOBS (tests marked "# kh-parallel" at once, 2).
 
 exec </dev/null 2>&1
 set -u
@@ -115,68 +116,159 @@ else
 	result fail "insmod kh_reflect.ko" "$t0"
 fi
 
-# run_test FILE: its own process and process group, with a timeout.  The
-# output goes to a file that tail streams until the test's process is reaped,
-# so a daemon the test leaves behind holding its stdout cannot stall us;
-# whatever is left in its process group is then killed.
-run_test() {
-	local t=$1 name=${1##*/} out=$TMPDIR/test.out t0 pid reader rc left tt
+# Tests with a "# kh-parallel" line run beside each other, up to
+# KH_GUEST_JOBS (2) at once: most of their time goes to waiting on timers
+# (WireGuard's handshakes and retries, the sync's windows, the relay's
+# stall), not to the CPUs, and their namespaces are their own.  The others
+# (module unloads, floods, the benchmarks, the 100k table) run alone,
+# after them.  "KHTEST run NAME" announces a test, its
+# result line ends it; a parallel test's output comes in one piece at its
+# end, a test that runs alone streams it.
+guest_jobs=${KH_GUEST_JOBS:-2}
+[[ $guest_jobs =~ ^[1-9][0-9]*$ ]] || guest_jobs=1
+declare -A job_name=() job_t0=() job_tt=() job_reader=()
 
+is_parallel() { grep -q '^# kh-parallel$' "$1"; }
+
+# ns_tag NAME: the prefix of the network namespaces that test makes (lib.sh)
+ns_tag() { local n=${1%.sh}; echo "kt${n//[^0-9a-z]/}_"; }
+
+# test_start FILE alone|beside: its own process and process group, with a
+# timeout.  Its output goes to a file; a test that runs alone has it streamed
+# by tail until the test's process is reaped, so a daemon it leaves behind
+# holding its stdout cannot stall us.
+test_start() {
+	local t=$1 name=${1##*/} out pid tt
+
+	out=$TMPDIR/${name%.sh}.out
 	echo "KHTEST run $name"
 	echo "kh-selftests: running $name" >/dev/kmsg
-	t0=$(now_us)
 	: >"$out"
 	# A test may need more: a "# kh-timeout: SECONDS" line of its own.
-	tt=$(sed -n 's/^# kh-timeout: \([0-9]\+\)$/\1/p' "$t" | head -n 1)
-	[ -n "$tt" ] && [ "$tt" -gt "$test_timeout" ] || tt=$test_timeout
-	timeout -k 5 "$tt" bash "$t" </dev/null >"$out" 2>&1 &
+	tt=$(test_timeout_of "$t")
+	KH_NS_TAG=$(ns_tag "$name") timeout -k 5 "$tt" bash "$t" </dev/null >"$out" 2>&1 &
 	pid=$!
-	tail -s 0.2 -n +1 -f --pid="$pid" "$out" | indent &
-	reader=$!
-	wait "$pid"
+	job_name[$pid]=$name
+	job_t0[$pid]=$(now_us)
+	job_tt[$pid]=$tt
+	job_reader[$pid]=
+	if [ "$2" = alone ]; then
+		tail -s 0.2 -n +1 -f --pid="$pid" "$out" | indent &
+		job_reader[$pid]=$!
+	fi
+}
+
+# test_reap: wait for one running test to end and report it; whatever is
+# left in its process group is killed, its namespaces deleted.  Returns 1 if
+# it failed.
+test_reap() {
+	local pid rc name out tt left n
+
+	wait -n -p pid "${!job_name[@]}"
 	rc=$?
-	wait "$reader"
+	name=${job_name[$pid]}
+	out=$TMPDIR/${name%.sh}.out
+	tt=${job_tt[$pid]}
+	if [ -n "${job_reader[$pid]}" ]; then
+		wait "${job_reader[$pid]}"
+	else
+		indent <"$out"
+	fi
 	kill -KILL -- "-$pid" 2>/dev/null
 
 	if dmesg | sed -n "/kh-selftests: running $name\$/,\$p" | grep -q -E "$splat"; then
 		echo "# the kernel log shows a splat since $name began (see 'kernel log clean')"
 	fi
 	case $rc in
-	0) result ok "$name" "$t0" ;;
-	4) result skip "$name" "$t0" "$(sed -n 's/^SKIP: //p' "$out" | head -n 1)" ;;
-	124|137) result fail "$name" "$t0" "timed out after ${tt}s" ;;
-	*) result fail "$name" "$t0" "exit $rc" ;;
+	0) result ok "$name" "${job_t0[$pid]}" ;;
+	4) result skip "$name" "${job_t0[$pid]}" "$(sed -n 's/^SKIP: //p' "$out" | head -n 1)" ;;
+	124|137) result fail "$name" "${job_t0[$pid]}" "timed out after ${tt}s" ;;
+	*) result fail "$name" "${job_t0[$pid]}" "exit $rc" ;;
 	esac
+	unset "job_name[$pid]" "job_t0[$pid]" "job_tt[$pid]" "job_reader[$pid]"
 
-	left=$(ip netns list | cut -d' ' -f1 | tr '\n' ' ')
-	if [ -n "$left" ]; then
-		echo "# $name left network namespaces behind: $left(deleted)"
-		ip -all netns delete
-	fi
+	left=
+	for n in $(ip netns list | cut -d' ' -f1); do
+		[[ $n == "$(ns_tag "$name")"* ]] || continue
+		left+="$n "
+		# shellcheck disable=SC2046 # one argument per pid
+		kill -KILL $(ip netns pids "$n") 2>/dev/null
+		ip netns delete "$n"
+	done
+	[ -z "$left" ] || echo "# $name left network namespaces behind: $left(deleted)"
 	[ "$rc" = 0 ] || [ "$rc" = 4 ]
 }
 
+# reap_all: wait for every running test; 1 if one failed
+reap_all() {
+	local bad=0
+
+	while [ ${#job_name[@]} -gt 0 ]; do
+		test_reap || bad=1
+	done
+	return "$bad"
+}
+
+# after_test: a test that unloaded the module leaves it loaded again; 1 if
+# it cannot be
+after_test() {
+	local t0 out
+
+	loaded kh_reflect && return 0
+	t0=$(now_us)
+	out=$(load_kmod 2>&1) && return 0
+	echo "$out" | indent
+	result fail "insmod kh_reflect.ko again after $1" "$t0"
+	module_ok=0
+	return 1
+}
+
+# test_timeout_of FILE: its "# kh-timeout: SECONDS", else the default
+test_timeout_of() {
+	local tt
+
+	tt=$(sed -n 's/^# kh-timeout: \([0-9]\+\)$/\1/p' "$1" | head -n 1)
+	[ -n "$tt" ] && [ "$tt" -gt "$test_timeout" ] || tt=$test_timeout
+	echo "$tt"
+}
+
+# The parallel tests first, the longest (by their timeout) first, so that
+# the last to end is not a long one started late; then the others, one at
+# a time, in their order (the module unloads last).
+beside=() alone=()
 if [ "$module_ok" = 1 ]; then
 	for t in "$here"/tests/*.sh; do
 		[ -f "$t" ] || continue
 		# shellcheck disable=SC2053 # $filter is a glob on purpose
 		[[ ${t##*/} == $filter && ${t##*/} == $core ]] || continue
-		run_test "$t"
-		rc=$?
-		if ! loaded kh_reflect; then
-			t0=$(now_us)
-			if ! out=$(load_kmod 2>&1); then
-				echo "$out" | indent
-				result fail "insmod kh_reflect.ko again after ${t##*/}" "$t0"
-				module_ok=0
-				break
-			fi
-		fi
-		if [ "$rc" != 0 ] && [ "$keep_going" = 0 ]; then
-			echo "# stopping at the first failure (--keep-going runs everything)"
-			break
+		if is_parallel "$t" && [ "$guest_jobs" -gt 1 ]; then
+			beside+=("$(test_timeout_of "$t") $t")
+		else
+			alone+=("$t")
 		fi
 	done
+	mapfile -t beside < <(printf '%s\n' "${beside[@]}" | sort -s -k1,1nr | cut -d' ' -f2-)
+fi
+
+failed_any=0
+for t in "${beside[@]}"; do
+	[ -n "$t" ] || continue
+	while [ ${#job_name[@]} -ge "$guest_jobs" ]; do
+		test_reap || failed_any=1
+	done
+	[ "$failed_any" = 1 ] && [ "$keep_going" = 0 ] && break
+	test_start "$t" beside
+done
+reap_all || failed_any=1
+for t in "${alone[@]}"; do
+	[ "$module_ok" = 1 ] || break
+	[ "$failed_any" = 1 ] && [ "$keep_going" = 0 ] && break
+	test_start "$t" alone
+	test_reap || failed_any=1
+	after_test "${t##*/}" || break
+done
+if [ "$failed_any" = 1 ] && [ "$keep_going" = 0 ]; then
+	echo "# stopped at the first failure (--keep-going runs everything)"
 fi
 
 t0=$(now_us)

@@ -31,7 +31,8 @@
 # a trial boot), KH_KVM_TRIAL_TIMEOUT (s, 60), KH_BOOT_TIMEOUT (s, per boot,
 # 2400), KH_TEST_TIMEOUT (s, per VM test, 120; a test's own "# kh-timeout: N"
 # line may raise it),
-# KH_HOST_TEST_TIMEOUT (s, per host test, 1800), KH_VM_MEMORY (2G),
+# KH_HOST_TEST_TIMEOUT (s, per host test, 1800), KH_GUEST_JOBS (VM tests
+# marked "# kh-parallel" run at once in a VM, 2), KH_VM_MEMORY (2G),
 # KH_VM_CPUS (2), KH_VM_JOBS (VMs at once, nproc / 2), KH_MATRIX (quick|full: rows of 68-nat-matrix), KH_MATRIX_KINDS (with full: only these NAT kinds), KH_MATRIX_RUNS (its rows N times), KH_KERNEL_ARGS (kernel command line, slub_debug=FZP), KH_BUILD
 # (where the modules are, build/), KHCTL (genl-tool/khctl).
 
@@ -277,6 +278,7 @@ vm_start() {
 	cmd=$(printf '%q=%q ' KH_REPO "$top" KH_BUILD "$build" KHCTL "$khctl" KH_FILTER "$filter" \
 		KH_CORE "$(core_of "$kver")" \
 		KH_KEEP_GOING "$keep_going" KH_TEST_TIMEOUT "$test_timeout" \
+		KH_GUEST_JOBS "${KH_GUEST_JOBS:-2}" \
 		KH_MATRIX "${KH_MATRIX:-quick}" KH_MATRIX_KINDS "${KH_MATRIX_KINDS:-}" \
 		KH_MATRIX_RUNS "${KH_MATRIX_RUNS:-1}")
 	cmd+="exec bash $(printf %q "$top/selftests/guest.sh")"
@@ -313,7 +315,9 @@ vm_start() {
 vm_collect() {
 	local kver=$1 out=$tmp/vm-$1.out console=$tmp/console-$1.log
 	local t0 at line st secs rest name reason rc
-	local began=0 ended=0 guest_kver='' why='' running='' t_run='' t_last
+	local began=0 ended=0 guest_kver='' why='' t_last r
+	# the tests running now (several at once: guest.sh), with their start
+	local -A running=()
 
 	t0=$(cat "$tmp/vm-$kver.t0")
 	t_last=$t0
@@ -335,15 +339,14 @@ vm_collect() {
 			ended=1
 			;;
 		"KHTEST run "*)
-			running=${line#KHTEST run }
-			t_run=$at
+			running[${line#KHTEST run }]=$at
 			;;
 		"KHTEST "*)
-			running=
 			read -r _ st secs rest <<<"$line"
 			name=${rest%%$'\t'*}
 			reason=
 			[ "$name" != "$rest" ] && reason=${rest#*$'\t'}
+			unset "running[$name]"
 			report "$st" "$kver: $name" "$secs" "$reason"
 			;;
 		"#"*)	echo "$line" ;;
@@ -365,8 +368,10 @@ vm_collect() {
 		report fail "$kver: VM booted" "$(secs_between "$t0" "$t_last")" \
 			"${why:-guest.sh never started}"
 	elif [ "$ended" = 0 ] || [ -n "$why" ]; then
-		[ -n "$running" ] && report fail "$kver: $running" \
-			"$(secs_between "$t_run" "$t_last")" "the VM died during this test"
+		for r in "${!running[@]}"; do
+			report fail "$kver: $r" "$(secs_between "${running[$r]}" "$t_last")" \
+				"the VM died during this test"
+		done
 		report fail "$kver: VM ran the suite to the end" "$(secs_between "$t0" "$t_last")" \
 			"${why:-guest.sh stopped before its end}"
 	else

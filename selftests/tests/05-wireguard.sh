@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # The ground the other tests stand on: two namespaces reach each other through
 # a WireGuard tunnel (wg_pair), without kh_reflect doing anything.
+# kh-parallel
 . "$(dirname "$0")/../lib.sh"
 
 wg_pair 1 2

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # khctl status in a fresh namespace: valid JSON, nothing watched, every counter
 # 0; khctl --version and khctl help work.
+# kh-parallel
 . "$(dirname "$0")/../lib.sh"
 
 json=$(kh 1 status -j) || fail "khctl status -j exited $? in a fresh namespace"

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Every command needs CAP_NET_ADMIN, reads too: an unprivileged user is refused
 # with a clear message, root in the same namespace is not.
+# kh-parallel
 . "$(dirname "$0")/../lib.sh"
 
 # A copy that user nobody can reach, whatever the modes of the repository.

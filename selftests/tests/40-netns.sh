@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Watches belong to their network namespace: enabling reflection on wg0 in
 # ns1 shows in ns1's status only, and disabling it removes it.
+# kh-parallel
 . "$(dirname "$0")/../lib.sh"
 
 # expect_watches NS "DEV:PORT ..." WHAT

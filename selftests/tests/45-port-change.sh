@@ -3,6 +3,7 @@
 # A WireGuard device whose listen port changes after "reflect enable":
 # status says the watch is stale, and the next enable moves the watch (and
 # its mesh key) to the new port, which then answers probes.
+# kh-parallel
 . "$(dirname "$0")/../lib.sh"
 
 wg_pair 1 2

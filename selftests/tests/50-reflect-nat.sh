@@ -6,6 +6,7 @@
 # then IPv6.  R's second port (its WireGuard port + 1, where nothing
 # listens) answers plain probes too: the same mapping through NAT1, and
 # another one once NAT1 maps every destination port apart (symmetric).
+# kh-parallel
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
 

@@ -4,6 +4,7 @@
 # WireGuard go through while probes flow on the same port; truncated,
 # oversized and garbage messages are dropped and counted while WireGuard
 # keeps working; a probe to a peer without kh_reflect times out cleanly.
+# kh-parallel
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
 

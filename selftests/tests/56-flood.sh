@@ -39,7 +39,7 @@ kh 1 config rate 1000 burst 1000 total-rate 50 >/dev/null
 a0=$(counter tx_answers)
 n2 "$KHPROBE" flood 192.0.2.1 51820 4 $(seq -f '192.0.2.%g' 10 29) >"$KH_TMP/flood" &
 flood=$!
-sleep 1
+kh_sleep 1
 kh 2 peers sync wg0 -j >"$KH_TMP/sync.json" 2>&1 ||
 	fail "a member's sync amid the flood failed: $(cat "$KH_TMP/sync.json")"
 wait "$flood"

@@ -6,6 +6,7 @@
 # reflector from another address or from the sender's own, is not answered
 # and moves no record.
 # kh-timeout: 240
+# kh-parallel
 . "$(dirname "$0")/../lib.sh"
 
 KHPROBE=$KH_REPO/selftests/tools/khprobe.py

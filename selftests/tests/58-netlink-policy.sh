@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Every command with missing, oversized, mistyped and unknown attributes is
 # refused with an extack message, and nothing changes.
+# kh-parallel
 . "$(dirname "$0")/../lib.sh"
 
 state() {

@@ -4,6 +4,7 @@
 # online.  R tells A about B the moment B's probe arrives, so A's WireGuard
 # gets B's endpoint without another poll; then B's NAT mapping changes and
 # A converges again.
+# kh-parallel
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
 

@@ -3,6 +3,7 @@
 # Without the right mesh key no record is revealed or accepted, but the
 # reflection is still answered.  Export then import reproduces a table in a
 # fresh namespace; a malformed import changes nothing and names its line.
+# kh-parallel
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
 

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Records are sensitive: without CAP_NET_ADMIN every records command is
 # refused, reads included.
+# kh-parallel
 . "$(dirname "$0")/../lib.sh"
 
 wg_dev 1 wg0 51820

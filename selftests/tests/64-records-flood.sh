@@ -3,6 +3,7 @@
 # More distinct keys than the table may hold: it stops at its maximum and
 # counts the refused, the records expire and are reclaimed, and a flush
 # leaves no object behind (rmmod at the end would complain of a leak).
+# kh-parallel
 . "$(dirname "$0")/../lib.sh"
 
 KHNL=$KH_REPO/selftests/tools/khnl.py

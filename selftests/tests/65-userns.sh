@@ -3,6 +3,7 @@
 # Cross-namespace access: an unprivileged user who makes a user namespace
 # has CAP_NET_ADMIN there, which works on a network namespace of its own
 # (fresh state, nothing of the others) and on no one else's.
+# kh-parallel
 . "$(dirname "$0")/../lib.sh"
 
 mkdir "$KH_TMP/bin"

@@ -6,6 +6,7 @@
 # and the tunnel comes up.  A peer with a live session only gets its
 # endpoint set: its transfer counters go on.
 # kh-timeout: 240
+# kh-parallel
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
 

@@ -17,6 +17,7 @@
 # address (the carrier then is a router of the Internet), 3 behind site b's
 # home router and carrier NAT, whose inside is 100.64.0.1.
 # kh-timeout: 240
+# kh-parallel
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
 . "$(dirname "$0")/../natlab.sh"

@@ -11,6 +11,7 @@
 #
 # YNL is extracted on the host by selftests/host/43-ynl-spec.sh into
 # /var/lib/kh-reflect/ynl-*; the VM sees the host's root there.
+# kh-parallel
 . "$(dirname "$0")/../lib.sh"
 
 py=/usr/bin/python3

@@ -8,6 +8,7 @@
 # requests are refused and counted; the rate limit drops and counts.  R stops: both fail over to R2.  The
 # NATs become ones that allow a direct path: both go direct.
 # kh-timeout: 400
+# kh-parallel
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
 . "$(dirname "$0")/../natlab.sh"
@@ -62,7 +63,7 @@ pcap_start r "$KH_TMP/relay.pcap" -i eth0 udp port 51820
 dump=$PCAP_PID
 ns a ping -c 5 -i 0.2 -W 1 -p 6b686b686b686b68 198.51.100.131 >/dev/null ||
 	fail "relayed: A loses pings with a pattern"
-sleep 0.5
+kh_sleep 0.5
 kill "$dump"
 wait "$dump" 2>/dev/null || true
 count() { tcpdump -r "$KH_TMP/relay.pcap" -nn "$1" 2>/dev/null | wc -l; }

@@ -7,6 +7,7 @@
 # must show the relayed packets.  R deletes B's record: the relay ends at
 # once.  Then the block goes and both go direct.
 # kh-timeout: 200
+# kh-parallel
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
 
@@ -58,9 +59,8 @@ for n in a b; do
 	ns_kill_all "$(ns_name "$n")"
 done
 wait "$pid_a" "$pid_b" 2>/dev/null || true
-if pgrep -f "$KHCTL peers sync" >/dev/null; then
+wait_for '[ -z "$(ip netns pids "$(ns_name a)")$(ip netns pids "$(ns_name b)")" ]' ||
 	fail "the syncs did not stop"
-fi
 kh r peers delete "$(wg_pub b wg0)" >/dev/null
 before=$(kh_status r .counters.relay_packets)
 if ns a ping -c 3 -i 0.3 -W 1 198.51.100.131 >/dev/null; then

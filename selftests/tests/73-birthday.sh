@@ -12,6 +12,7 @@
 # messages are refused and counted.  Then the other order with the router
 # that accepts new WAN packets: B symmetric, A "open", B first.
 # kh-timeout: 300
+# kh-parallel
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
 . "$(dirname "$0")/../natlab.sh"
@@ -32,7 +33,7 @@ capture() {
 stop_capture() {
 	local pid
 
-	sleep 0.5
+	kh_sleep 0.5
 	eval "pid=\$dump_$1"
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null || true

@@ -11,6 +11,7 @@
 # relay.  Then the firewall goes: the relay ends when WireGuard says the
 # direct path works.
 # kh-timeout: 240
+# kh-parallel
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
 

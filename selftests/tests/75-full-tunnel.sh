@@ -9,6 +9,7 @@
 # address.  With default options: A's probe names NAT1's public address,
 # the fwmark shows in the status, and A and B sync and go direct.
 # kh-timeout: 180
+# kh-parallel
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
 

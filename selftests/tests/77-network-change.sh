@@ -13,6 +13,7 @@
 # said the network changed, and that a route the tunnel itself gets (A's
 # own WireGuard device) starts no round.
 # kh-timeout: 240
+# kh-parallel
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
 
@@ -43,7 +44,7 @@ echo "direct: B has A at $(nat_wg_endpoint b a)"
 # A default route on A's own WireGuard device (a full tunnel's, in a table of
 # its own, as wg-quick makes it) is not a network change.
 ip -n "$(ns_name a)" route add default dev wg0 table 51820
-sleep 1
+kh_sleep 1
 ! grep -q '"event":"network"' "$KH_TMP/a.log" ||
 	fail "a route on A's WireGuard device started a round: $(grep '"event"' "$KH_TMP/a.log")"
 

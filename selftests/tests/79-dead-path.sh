@@ -12,6 +12,7 @@
 # and go direct again at the first round after it; one switch each way,
 # no flapping.
 # kh-timeout: 300
+# kh-parallel
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../nat.sh"
 

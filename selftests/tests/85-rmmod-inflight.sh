@@ -12,7 +12,7 @@ kh a probe wg0 "$NAT_R4:51820" >/dev/null || fail "first probe failed"
 loop=$!
 on_exit "kill $loop"
 ns a ping -f -c 200 -W 1 198.51.100.129 >/dev/null 2>&1 &
-sleep 1
+kh_sleep 1
 rmmod kh_reflect || fail "rmmod kh_reflect failed with probes in flight"
 ! grep -q '^kh_reflect ' /proc/modules || fail "kh_reflect still loaded after rmmod"
 kill "$loop" 2>/dev/null || true

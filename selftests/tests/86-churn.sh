@@ -19,7 +19,7 @@ on_exit "kill $!"
 on_exit "kill $!"
 
 for i in $(seq 20); do
-	sleep 0.$((RANDOM % 3))
+	kh_sleep 0.$((RANDOM % 3))
 	rmmod kh_reflect || fail "rmmod number $i failed"
 	insmod "$KMOD" || fail "insmod number $i failed"
 done
