@@ -19,6 +19,7 @@
 #                             no keepalive, so nothing is sent until asked)
 #   nat_wg_link X Y           X and Y know each other as peers, no endpoint
 #   nat_show_syncs HOST... [-- NS...]  for a failure: sync logs, endpoints, counters
+#   nat_watch HOST... [-- ARGS...]     "khctl peers sync wg0 --watch -j ARGS" in each
 
 # Namespaces: r, wan, nat1, nat2, a, b.
 NAT_R4=198.51.100.1
@@ -137,6 +138,22 @@ nat_wg_host() {
 	wg_dev "$h" wg0 51820 "$addr/25"
 	wg_peer "$h" wg0 r wg0 198.51.100.129/32 "$NAT_R4:51820"
 	wg_peer r wg0 "$h" wg0 "$addr/32"
+}
+
+# nat_watch HOST... [-- ARGS...]: "khctl peers sync wg0 --watch -j ARGS..."
+# in each HOST, in the background, its output in $KH_TMP/HOST.log (what
+# nat_show_syncs shows); whatever runs in the namespaces ends at exit.
+nat_watch() {
+	local hosts=() n
+
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		hosts+=("$1")
+		shift
+	done
+	[ $# -eq 0 ] || shift
+	for n in "${hosts[@]}"; do
+		ns "$n" "$KHCTL" peers sync wg0 --watch -j "$@" >"$KH_TMP/$n.log" 2>&1 &
+	done
 }
 
 # nat_show_syncs HOST... [-- NS...]: for a failure, each HOST's sync log

@@ -20,14 +20,7 @@
 nat_mesh
 nat_uplink2
 
-declare -A pid=()
-# shellcheck disable=SC2016 # expanded at exit
-on_exit 'kill ${pid[*]} 2>/dev/null'
-for n in a b; do
-	ns "$n" "$KHCTL" peers sync wg0 --watch --interval 300 -j \
-		>"$KH_TMP/$n.log" 2>&1 &
-	pid[$n]=$!
-done
+nat_watch a b -- --interval 300
 
 # direct_at EP: A pings B, and B has A at EP.
 direct_at() {

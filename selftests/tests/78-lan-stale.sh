@@ -52,13 +52,7 @@ kh a reflect enable wg0 >/dev/null
 out=$(kh a probe wg0 192.168.1.3:51820) ||
 	fail "C does not answer A's probe, so the test tests nothing: $out"
 
-declare -A pid=()
-# shellcheck disable=SC2016 # expanded at exit
-on_exit 'kill ${pid[*]} 2>/dev/null'
-for n in a b; do
-	ns "$n" "$KHCTL" peers sync wg0 --watch -j >"$KH_TMP/$n.log" 2>&1 &
-	pid[$n]=$!
-done
+nat_watch a b
 
 public() {
 	[[ $(nat_wg_endpoint a b) == 203.0.113.2:* ]] &&

@@ -41,13 +41,7 @@ ns nat1 sysctl -qw net.ipv4.ip_forward=1
 nat_home_rules nat1
 nat_mesh_wg
 
-declare -A pid=()
-# shellcheck disable=SC2016 # expanded at exit
-on_exit 'kill ${pid[*]} 2>/dev/null'
-for n in a b; do
-	ns "$n" "$KHCTL" peers sync wg0 --watch -j >"$KH_TMP/$n.log" 2>&1 &
-	pid[$n]=$!
-done
+nat_watch a b
 
 lan() {
 	[ "$(nat_wg_endpoint a b)" = 192.168.1.3:51820 ] &&
@@ -96,22 +90,14 @@ table ip hairpin {
 	}
 }
 NFT
-ns_kill_all "$(ns_name a)"
-ns_kill_all "$(ns_name b)"
+nat_reset
 # what the LAN sent to the public address before is tracked as the
 # router's own: gone, so that the forwards apply (the mappings toward R,
 # and so the public ports, stay)
 ns nat1 conntrack -D -d 203.0.113.1 >/dev/null 2>&1 || true
 out=$(kh a probe wg0 "$pb") || fail "the router hairpins, yet a probe from A to B's public endpoint $pb got no answer: $out"
 echo "hairpin: A's probe to B's public endpoint $pb answered"
-for n in a b r; do kh "$n" peers flush >/dev/null; done
-ns a wg set wg0 peer "$(wg_pub b wg0)" remove
-ns b wg set wg0 peer "$(wg_pub a wg0)" remove
-nat_wg_link
-for n in a b; do
-	ns "$n" "$KHCTL" peers sync wg0 --watch -j >"$KH_TMP/$n.log" 2>&1 &
-	pid[$n]=$!
-done
+nat_watch a b
 wait_for lan 60 || {
 	nat_show_syncs a b -- r
 	fail "with a router that hairpins: not direct over the LAN (A has B at $(nat_wg_endpoint a b), B has A at $(nat_wg_endpoint b a))"
@@ -131,16 +117,8 @@ table bridge lan4 {
 	}
 }
 NFT
-ns_kill_all "$(ns_name a)"
-ns_kill_all "$(ns_name b)"
-for n in a b r; do kh "$n" peers flush >/dev/null; done
-ns a wg set wg0 peer "$(wg_pub b wg0)" remove
-ns b wg set wg0 peer "$(wg_pub a wg0)" remove
-nat_wg_link
-for n in a b; do
-	ns "$n" "$KHCTL" peers sync wg0 --watch -j >"$KH_TMP/$n.log" 2>&1 &
-	pid[$n]=$!
-done
+nat_reset
+nat_watch a b
 lan6() {
 	[ "$(nat_wg_endpoint a b)" = '[fd00:1::3]:51820' ] &&
 		[ "$(nat_wg_endpoint b a)" = '[fd00:1::2]:51820' ] &&

@@ -20,11 +20,7 @@ nat_mesh
 declare -A pid=()
 # shellcheck disable=SC2016 # expanded at exit
 on_exit 'kill ${pid[*]} 2>/dev/null'
-for n in a b; do
-	ns "$n" "$KHCTL" peers sync wg0 --watch --interval 10 -j \
-		>"$KH_TMP/$n.log" 2>&1 &
-	pid[$n]=$!
-done
+nat_watch a b -- --interval 10
 
 # both_at EP_OF_B EP_OF_A: A has B at the first, B has A at the second.
 both_at() {
