@@ -221,6 +221,10 @@ static unsigned int hook_out(struct kh_net *kn, struct sk_buff *skb,
 	if (READ_ONCE(kn->nr_starts)) {
 		kh_skb_endpoint(skb, uh, false, &to);
 		kh_start_tx(kn, skb, uh->source, &to);
+		/* It may have made the header writable, moving it. */
+		uh = skb_header_pointer(skb, uoff, sizeof(_uh), &_uh);
+		if (!uh)
+			return NF_ACCEPT;
 	}
 	if (READ_ONCE(kn->nr_binds))
 		kh_bday_out(kn, skb, uoff, pf, uh);
