@@ -103,7 +103,11 @@ err_records:
 
 static void __exit kh_mod_exit(void)
 {
-	/* No new commands first; then the hooks go with each namespace. */
+	/*
+	 * No new commands first, as each namespace's state goes next, and with
+	 * them no events: the hooks and work, which go with each namespace,
+	 * can then no longer announce anything through a family that is gone.
+	 */
 	kh_netlink_exit();
 	unregister_pernet_subsys(&kh_net_ops);
 	/* Keys are freed by RCU callbacks, which live in this module. */

@@ -16,6 +16,15 @@
 
 static struct genl_family kh_family;
 
+/*
+ * Events go out only while this is set, and under rcu_read_lock().  rmmod
+ * unregisters the family before the namespaces go, as no command may find
+ * their state freed, so their hooks and work can still have something to
+ * announce: kh_netlink_exit() clears it and waits out, by RCU, whoever saw
+ * it set, before the family (its id and groups) goes.
+ */
+static bool kh_events_open __read_mostly;
+
 /* A struct sockaddr_in or sockaddr_in6, unicast, with a port. */
 static int validate_sockaddr(const struct nlattr *attr,
 			     struct netlink_ext_ack *extack)
@@ -313,6 +322,14 @@ int kh_reflect_nl_get_reflections_dumpit(struct sk_buff *skb,
 	return skb->len;
 }
 
+/* Under rcu_read_lock(): may an event go out, and would anyone hear it? */
+static bool events_wanted(struct kh_net *kn)
+{
+	return READ_ONCE(kh_events_open) &&
+	       genl_has_listeners(&kh_family, kn->net,
+				  KH_REFLECT_NLGRP_EVENTS);
+}
+
 /* Called in softirq when an answer matched one of our probes. */
 void kh_netlink_reflection_event(struct kh_net *kn,
 				 const struct kh_reflection *r,
@@ -321,23 +338,25 @@ void kh_netlink_reflection_event(struct kh_net *kn,
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!genl_has_listeners(&kh_family, kn->net,
-				KH_REFLECT_NLGRP_EVENTS))
-		return;
+	rcu_read_lock();
+	if (!events_wanted(kn))
+		goto out;
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
 	if (!msg)
-		return;
+		goto out;
 	hdr = genlmsg_put(msg, 0, 0, &kh_family, 0, KH_CMD_REFLECTION);
 	if (!hdr || put_reflection(msg, r, r->received_ns) ||
 	    nla_put(msg, KH_A_NONCE, KH_NONCE_LEN, nonce) ||
 	    nla_put_u8(msg, KH_A_AUTH, auth) ||
 	    (relay && nla_put(msg, KH_A_RELAY, KH_KEY_LEN, relay))) {
 		nlmsg_free(msg);
-		return;
+		goto out;
 	}
 	genlmsg_end(msg, hdr);
 	genlmsg_multicast_netns(&kh_family, kn->net, msg, 0,
 				KH_REFLECT_NLGRP_EVENTS, GFP_ATOMIC);
+out:
+	rcu_read_unlock();
 }
 
 void *kh_netlink_dump_hdr(struct sk_buff *skb, struct netlink_callback *cb,
@@ -403,21 +422,23 @@ void kh_netlink_peer_event(struct kh_net *kn, enum kh_event event,
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!genl_has_listeners(&kh_family, kn->net,
-				KH_REFLECT_NLGRP_EVENTS))
-		return;
+	rcu_read_lock();
+	if (!events_wanted(kn))
+		goto out;
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
 	if (!msg)
-		return;
+		goto out;
 	hdr = genlmsg_put(msg, 0, 0, &kh_family, 0, KH_CMD_PEER_EVENT);
 	if (!hdr || nla_put_u8(msg, KH_A_EVENT, event) ||
 	    kh_netlink_put_record(msg, rec)) {
 		nlmsg_free(msg);
-		return;
+		goto out;
 	}
 	genlmsg_end(msg, hdr);
 	genlmsg_multicast_netns(&kh_family, kn->net, msg, 0,
 				KH_REFLECT_NLGRP_EVENTS, GFP_ATOMIC);
+out:
+	rcu_read_unlock();
 }
 
 int kh_reflect_nl_start_doit(struct sk_buff *skb, struct genl_info *info)
@@ -677,6 +698,7 @@ static struct genl_family kh_family __ro_after_init = {
 int __init kh_netlink_init(void)
 {
 	size_t i;
+	int ret;
 
 	for (i = 0; i < ARRAY_SIZE(kh_ops); i++) {
 		kh_ops[i] = kh_reflect_nl_ops[i];
@@ -685,10 +707,15 @@ int __init kh_netlink_init(void)
 		kh_ops[i].policy = kh_reject_all;
 		kh_ops[i].maxattr = KH_A_MAX;
 	}
-	return genl_register_family(&kh_family);
+	ret = genl_register_family(&kh_family);
+	if (!ret)
+		WRITE_ONCE(kh_events_open, true);
+	return ret;
 }
 
 void __exit kh_netlink_exit(void)
 {
+	WRITE_ONCE(kh_events_open, false);
+	synchronize_rcu();
 	genl_unregister_family(&kh_family);
 }
