@@ -98,6 +98,16 @@ void kh_probe_put_cand(struct kh_probe_writer *w,
 size_t kh_probe_room(const struct kh_probe_writer *w);
 size_t kh_probe_finish(struct kh_probe_writer *w, size_t pad_to);
 
+/*
+ * The largest update a reflector pushes: its sequence number, an IPv6
+ * record with the NAT flags after it, and the MAC.  Candidates go out only
+ * in what room is left.
+ */
+#define KH_PROBE_PUSH_MAX_LEN						\
+	(KH_PROBE_HDR_LEN + KH_PF_HDR_LEN + KH_PF_SEQ_LEN +		\
+	 KH_PF_HDR_LEN + KH_PF_RECORD_V6_LEN + KH_PF_HDR_LEN + sizeof(u8) + \
+	 KH_PF_HDR_LEN + KH_MAC_LEN)
+
 /* A message without keys, records or MAC, in one call. */
 size_t kh_probe_build(u8 *buf, size_t cap, const struct kh_probe_msg *msg,
 		      size_t pad_to);

@@ -963,16 +963,34 @@ void kh_reflect_forget_given(struct kh_net *kn)
 	spin_unlock_bh(&kn->probe_lock);
 }
 
+/* The asker at @to, if it still asks for @rec->key, was pushed @rec. */
+static void mark_given(struct kh_net *kn, const struct kh_flow *to,
+		       const struct kh_record *rec)
+{
+	int i;
+
+	spin_lock_bh(&kn->probe_lock);
+	for (i = 0; i < KH_MAX_ASKERS; i++) {
+		struct kh_asker *a = &kn->askers[i];
+
+		if (a->lport == to->lport &&
+		    kh_endpoint_eq(&a->asker, &to->remote) &&
+		    !memcmp(a->want, rec->key, KH_KEY_LEN))
+			a->given = rec->endpoint;
+	}
+	spin_unlock_bh(&kn->probe_lock);
+}
+
 /* Tell those who asked for @rec->key where it is now. */
 void kh_reflect_push(struct kh_net *kn, const struct kh_record *rec)
 {
 	struct kh_flow to[MAX_PUSH];
 	struct kh_probe_writer w;
-	u8 buf[KH_PROBE_HDR_LEN + 4 * KH_PF_HDR_LEN + KH_PF_SEQ_LEN +
-	       KH_PF_RECORD_V6_LEN + KH_MAC_LEN];
+	u8 buf[KH_PROBE_PUSH_MAX_LEN];
 	u8 nonce[KH_NONCE_LEN];
 	int i, n = 0;
 
+	BUILD_BUG_ON(KH_PROBE_PUSH_MAX_LEN > KH_PROBE_MAX_LEN);
 	spin_lock_bh(&kn->probe_lock);
 	for (i = 0; i < KH_MAX_ASKERS && n < MAX_PUSH; i++) {
 		struct kh_asker *a = &kn->askers[i];
@@ -981,7 +999,6 @@ void kh_reflect_push(struct kh_net *kn, const struct kh_record *rec)
 		    memcmp(a->want, rec->key, KH_KEY_LEN) ||
 		    kh_endpoint_eq(&a->asker, &rec->endpoint))
 			continue;
-		a->given = rec->endpoint;
 		/* All of it: a stray local address or TTL would be used. */
 		to[n] = (struct kh_flow){
 			.remote = a->asker,
@@ -1012,9 +1029,11 @@ void kh_reflect_push(struct kh_net *kn, const struct kh_record *rec)
 		rcu_read_unlock();
 		if (!key || !len)
 			continue;
-		if (kh_socket_send(kn, &to[i], buf, len))
+		if (kh_socket_send(kn, &to[i], buf, len)) {
 			kh_stat_inc(kn, KH_STAT_TX_ERRORS);
-		else
-			kh_stat_inc(kn, KH_STAT_TX_UPDATES);
+			continue;
+		}
+		kh_stat_inc(kn, KH_STAT_TX_UPDATES);
+		mark_given(kn, &to[i], rec);
 	}
 }

@@ -673,6 +673,37 @@ static void test_cands(void)
 	      "filling up to the room leaves the MAC its place");
 }
 
+/* A reflector's push: its largest fits KH_PROBE_PUSH_MAX_LEN, exactly. */
+static void test_push_len(void)
+{
+	struct kh_probe_addr a6 = { KH_PF_OBSERVED_V6, { 0x20, 0x01, 0x0d, 0xb8 },
+				    51820 };
+	u8 key[KH_KEY_LEN], buf[KH_PROBE_PUSH_MAX_LEN], nat = KH_RECORD_F_NAT;
+	struct kh_probe_writer w;
+	struct kh_probe_msg m;
+	size_t len, cap;
+
+	memset(key, 0xab, sizeof(key));
+	for (cap = sizeof(buf) - 1; cap <= sizeof(buf); cap++) {
+		kh_probe_start(&w, buf, cap, KH_PROBE_UPDATE, KH_PROBE_F_AUTH,
+			       nonce);
+		kh_probe_put_seq(&w, 7);
+		kh_probe_put_record(&w, key, &a6, 5);
+		kh_probe_put(&w, KH_PF_NAT, &nat, 1);
+		len = kh_probe_finish(&w, 0);
+		if (cap < sizeof(buf))
+			CHECK(!len, "an IPv6 push with NAT flags needs more "
+			      "than %zu bytes", cap);
+		else
+			CHECK(len == cap &&
+			      kh_probe_parse(buf, len, &m) == KH_PROBE_OK &&
+			      m.nr_records == 1 && m.has_seq,
+			      "an IPv6 push with NAT flags fits %zu bytes", cap);
+	}
+	CHECK(KH_PROBE_PUSH_MAX_LEN <= KH_PROBE_MAX_LEN,
+	      "a push is within the largest message");
+}
+
 static void test_garbage(void)
 {
 	u8 buf[KH_PROBE_MAX_LEN];
@@ -711,6 +742,7 @@ int main(void)
 	test_birthday();
 	test_cookie();
 	test_cands();
+	test_push_len();
 	test_garbage();
 	printf("%d passed, %d failed\n", tests - failures, failures);
 	return failures ? 1 : 0;
