@@ -8,14 +8,15 @@
 # Prints TAP lines as results come, a kernel's after the one before it, and
 # ends with "N passed, N failed[, N skipped]"; exits 0 iff nothing failed.
 #
-# usage: selftests/run.sh [--kernel KVER]... [--core KVER]... [--kdir DIR]
+# usage: selftests/run.sh [--kernel KVER]... [--core KVER[:GLOB]]... [--kdir DIR]
 #                         [--vm-only] [--filter GLOB] [--keep-going]
 #
 #   --kernel KVER   test this kernel (repeatable); default: every kernel with
 #                   both /boot/vmlinuz-KVER and /lib/modules/KVER/build
-#   --core KVER     test this kernel too, with the core tests only (load,
-#                   demo, reflect, netlink policy, sync, relay, birthday,
-#                   the quick bench, rmmod: KH_CORE)
+#   --core KVER[:GLOB]  test this kernel too, with the core tests only
+#                   (load, demo, reflect, netlink policy, sync, relay,
+#                   birthday, the quick bench, rmmod: KH_CORE) and those
+#                   GLOB matches
 #   --kdir DIR      test the kernel built in the tree DIR (make check-debug),
 #                   its modules from the tree, instead of installed kernels
 #   --vm-only       no host tests
@@ -45,7 +46,7 @@ top=${here%/*}
 cd "$top" || exit 2
 
 usage() {
-	sed -n '11,27s/^# \{0,1\}//p' "$here/run.sh" >&2
+	sed -n '11,28s/^# \{0,1\}//p' "$here/run.sh" >&2
 	exit 2
 }
 
@@ -59,8 +60,8 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) [ $# -ge 2 ] || usage; kernels+=("$2"); shift ;;
 	--kernel=*) kernels+=("${1#*=}") ;;
-	--core) [ $# -ge 2 ] || usage; kernels+=("$2"); core+=("$2"); shift ;;
-	--core=*) kernels+=("${1#*=}"); core+=("${1#*=}") ;;
+	--core) [ $# -ge 2 ] || usage; kernels+=("${2%%:*}"); core+=("$2"); shift ;;
+	--core=*) v=${1#*=}; kernels+=("${v%%:*}"); core+=("$v") ;;
 	--kdir) [ $# -ge 2 ] || usage; kdir=$2; shift ;;
 	--kdir=*) kdir=${1#*=} ;;
 	--vm-only) vm_only=1 ;;
@@ -257,12 +258,14 @@ vm_jobs=${KH_VM_JOBS:-$(( $(nproc) / 2 ))}
 # The tests a --core kernel runs (an extglob on their file names).
 core_glob=${KH_CORE:-'@(05|10|15|50|58|60|71|73|80|90)-*'}
 
-# core_of KVER: the core glob for a --core kernel, else '*'.
+# core_of KVER: the core glob for a --core kernel (with the tests its
+# ":GLOB" adds), else '*'.
 core_of() {
 	local k
 
 	for k in "${core[@]}"; do
 		[ "$k" = "$1" ] && { echo "$core_glob"; return; }
+		[ "${k%%:*}" = "$1" ] && { echo "@($core_glob|${k#*:})"; return; }
 	done
 	echo '*'
 }
