@@ -3,7 +3,8 @@
 # make bench: boot a kernel (KVER=, default Debian 12's 6.1) once, run every
 # benchmark in it, print the table and write it, with the date, the kernel
 # and the CPU, to bench/RESULTS.md.  --quick runs each one briefly.
-# KH_BENCH="birthday nat ..." runs only those, into bench/RESULTS-partial.md.
+# KH_BENCH="birthday nat ..." runs only those, into bench/RESULTS-birthday-nat.md
+# (one file per set of parts, so that one part's run leaves another's alone).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=${here%/*}
@@ -32,7 +33,7 @@ grep -q '^| Benchmark' "$tmp/table" || { echo "bench: no table" >&2; exit 1; }
 cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)
 # A part of the benchmarks (KH_BENCH=...) leaves the full table alone.
 out=$top/bench/RESULTS.md
-[ -z "${KH_BENCH:-}" ] || out=$top/bench/RESULTS-partial.md
+[ -z "${KH_BENCH:-}" ] || out=$top/bench/RESULTS-$(echo $KH_BENCH | tr ' ' -).md
 {
 	echo "# Benchmark results"
 	echo
