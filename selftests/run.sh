@@ -312,7 +312,8 @@ vm_start() {
 	echo $! >"$tmp/vm-$kver.reader"
 }
 
-# vm_collect KVER: report what that VM said, as it comes, until it is done.
+# vm_collect KVER [again]: report what that VM said, as it comes, until it
+# is done; a kernel that dies before the suite begins boots once more.
 # Lines starting with "KHTEST " are results; everything else on the guest's
 # stdout is shown indented.  The kernel console is shown on failure.
 vm_collect() {
@@ -367,6 +368,18 @@ vm_collect() {
 	'') why="vng did not say how it ended" ;;
 	*) why="vng exited with $rc" ;;
 	esac
+	if [ "$began" = 0 ] && [ "${2:-}" != again ] && [ "$rc" = 255 ]; then
+		# The kernel died while it booted, before guest.sh (and so the
+		# module) ran: under plain emulation a CPU may run code another
+		# one is patching (seen: "Oops: int3" in sched_clock_cpu as 7.3
+		# marked its clock stable).  Not ours: one more boot.
+		echo "# $kver: the kernel died while booting, before any test (last lines below); booting it once more"
+		tail -n 25 "$console" | indent
+		rm -f "$tmp/vm-$kver.rc"
+		vm_start "$kver"
+		vm_collect "$kver" again
+		return
+	fi
 	if [ "$began" = 0 ]; then
 		report fail "$kver: VM booted" "$(secs_between "$t0" "$t_last")" \
 			"${why:-guest.sh never started}"
