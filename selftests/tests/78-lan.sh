@@ -104,11 +104,14 @@ wait_for lan 60 || {
 }
 echo "the router hairpins: still the LAN, A has B at $(nat_wg_endpoint a b)"
 
-# IPv6 on the LAN too (ULA), and the bridge passes no IPv4 between A and B
-# any more (the router still does, hairpinned): the LAN's IPv6 candidates
-# are the path, ahead of the hairpinned public endpoints.
+# IPv6 on the LAN too (ULA), the bridge passes no IPv4 between A and B any
+# more, and the router hairpins no more: the LAN's IPv6 candidates are the
+# path.  (With the hairpin left, a first round whose IPv6 neighbours are
+# not yet resolved may settle on the hairpinned path, which WireGuard then
+# keeps: a later round does not move a live session to a better candidate.)
 ip -n "$(ns_name a)" addr add fd00:1::2/64 dev eth0 nodad
 ip -n "$(ns_name b)" addr add fd00:1::3/64 dev eth0 nodad
+ns nat1 nft delete table ip hairpin
 ns nat1 nft -f - <<-NFT
 table bridge lan4 {
 	chain forward {
