@@ -120,7 +120,8 @@ table bridge lan4 {
 	}
 }
 NFT
-nat_reset
+# and the hairpinned flows' NAT bindings go with the router's tracking
+nat_reset nat1
 nat_watch a b
 lan6() {
 	[ "$(nat_wg_endpoint a b)" = '[fd00:1::3]:51820' ] &&
