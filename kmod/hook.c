@@ -31,9 +31,10 @@ static int port_slot(const struct kh_net *kn, __be16 port)
 }
 
 /*
- * A UDP datagram to a watched port that starts with the magic: check it
- * whole, hand it over and consume it.  Returns NF_ACCEPT when it is not ours
- * after all, so that WireGuard sees it.
+ * A UDP datagram to a watched port.  One that starts with the magic is
+ * ours: check it whole, hand it over and consume it.  Any other is
+ * WireGuard's, which the relay may forward or steal first (its verdict,
+ * NF_ACCEPT when it leaves it to WireGuard).
  */
 static unsigned int rx(struct kh_net *kn, struct sk_buff *skb,
 		       unsigned int uoff, const struct nf_hook_state *state,

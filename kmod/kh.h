@@ -302,14 +302,14 @@ void kh_hook_set_nat(struct kh_net *kn, __be16 port, u8 nat);
 u8 kh_hook_nat(struct kh_net *kn, __be16 port);
 u32 kh_hook_mark(struct kh_net *kn, __be16 port);
 int kh_hook_ifindex(struct kh_net *kn, __be16 port);
-
-/* cands.c */
-u8 kh_cands_local(struct kh_net *kn, __be16 lport, struct kh_probe_addr *out);
 const struct kh_key *kh_hook_key(struct kh_net *kn, __be16 port);
 void kh_skb_endpoint(const struct sk_buff *skb, const struct udphdr *uh,
 		     bool src, struct kh_endpoint *ep);
 void kh_hook_init(struct kh_net *kn);
 void kh_hook_exit(struct kh_net *kn);
+
+/* cands.c */
+u8 kh_cands_local(struct kh_net *kn, __be16 lport, struct kh_probe_addr *out);
 
 /* start.c */
 int kh_start_add(struct kh_net *kn, __be16 lport, const struct kh_endpoint *to,

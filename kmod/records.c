@@ -163,6 +163,13 @@ void kh_records_flush(struct kh_net *kn)
 	kh_bday_flush(kn, 0);
 }
 
+/* Do records @a and @b carry the same local candidates, in one order? */
+static bool same_cands(const struct kh_record *a, const struct kh_record *b)
+{
+	return a->nr_cands == b->nr_cands &&
+	       !memcmp(a->cands, b->cands, a->nr_cands * sizeof(a->cands[0]));
+}
+
 /*
  * Add or refresh the record @in->key.  A record confirmed more recently than
  * @in keeps its endpoint: a late or relayed report must not undo a fresh
@@ -170,12 +177,6 @@ void kh_records_flush(struct kh_net *kn)
  * -EALREADY: @in is the key's own request (@in->req_seq) and no newer than
  * one taken before, a replay; nothing changed.
  */
-static bool same_cands(const struct kh_record *a, const struct kh_record *b)
-{
-	return a->nr_cands == b->nr_cands &&
-	       !memcmp(a->cands, b->cands, a->nr_cands * sizeof(a->cands[0]));
-}
-
 int kh_records_update(struct kh_net *kn, const struct kh_record *in,
 		      unsigned int ttl_s)
 {
