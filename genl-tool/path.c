@@ -5,6 +5,7 @@
  * relay) are functions of their inputs.  tests/test_path.c checks them.
  *
  *   PROBING ---answer---> ANSWERED ---heard---> HEARD    (PROBING too)
+ *   ANSWERED ---alive (a live session's path answered)---> DONE
  *   PROBING ---handshake---> DONE
  *   ANSWERED, HEARD, PAIR_FOUND ---set direct---> CONFIRMING
  *   PROBING ---birthday---> BIRTHDAY ---pair found---> PAIR_FOUND

@@ -263,7 +263,10 @@ struct kh_net {
 	struct kh_bday __rcu *bdays[KH_MAX_BDAYS];	/* the hooks: RCU */
 	int nr_binds;			/* found sprays: read by the hooks */
 
-	/* The records: allocated with the first one, then kept. */
+	/*
+	 * The records: the table is made when a mesh key or a record is
+	 * first set (kh_records_prepare()), then kept.
+	 */
 	spinlock_t rec_lock;
 	struct hlist_head *rec_hash;
 	siphash_key_t rec_hash_key;
