@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # What make check boots, as selftests/run.sh arguments, one per line: the
 # whole VM suite on the newest kernel; the core (run.sh --core) on the
-# oldest, with the everyday-network tests too (a LAN, a stale candidate,
-# an uplink that moves, a path that dies: they then run on the two ends),
-# and on the host's own kernels (those apt installs, the ones users of
-# this distribution run).  The kernels in between build (the host tests
+# oldest and on the host's own kernels (those apt installs, the ones users
+# of this distribution run).  The everyday-network tests on the oldest too
+# (run.sh --core KVER:'@(77|78|79)-*') cost about 6 minutes more: with
+# them make check took 70 minutes on a clean clone here, so not yet.  The kernels in between build (the host tests
 # build and check the module for every kernel) and are left to
 # make check-kernels, which boots them all: make check must stay well
 # within CI's time on a two-core machine.
@@ -23,7 +23,7 @@ for ((i = 0; i < n - 1; i++)); do
 	k=${all[i]}
 	if [ "$i" = 0 ]; then
 		echo "--core"
-		echo "$k:@(77|78|79)-*"
+		echo "$k"
 	elif printf '%s\n' "${host[@]}" | grep -qxF -- "$k"; then
 		echo "--core"
 		echo "$k"
