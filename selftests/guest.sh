@@ -117,9 +117,10 @@ else
 fi
 
 # Tests with a "# kh-parallel" line run beside each other, up to
-# KH_GUEST_JOBS (2) at once: most of their time goes to waiting on timers
-# (WireGuard's handshakes and retries, the sync's windows, the relay's
-# stall), not to the CPUs, and their namespaces are their own.  The others
+# KH_GUEST_JOBS (2) at once: their namespaces are their own, and their
+# waits on timers (WireGuard's retries, the sync's windows, the relay's
+# stall) can overlap; under emulation the VM's CPUs stay the limit, so
+# this gains only as the tests make fewer processes.  The others
 # (module unloads, floods, the benchmarks, the 100k table) run alone,
 # after them.  "KHTEST run NAME" announces a test, its
 # result line ends it; a parallel test's output comes in one piece at its
